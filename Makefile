@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper of theirs.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test venv lint contracts pytest bench bundle clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/cryodesk gui
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check cryodesk tests build
+
+contracts: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+pytest: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
+
+test: $(STAMP)
+	$(MAKE) --no-print-directory lint contracts pytest
+
+bench: $(STAMP)
+	@for b in tests/bench/bench_*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build/out

@@ -1,0 +1,268 @@
+"""Schema of a project file and its migrations, applied by ``PRAGMA user_version``.
+
+Each migration is a script that moves the file from version N-1 to N inside one transaction, so a
+crash during an upgrade leaves the old version intact. Never edit a released migration: add one.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Version 1: identity, provenance-carrying values, assays, mixtures, jobs (the foundation).
+_V1: Final = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sources (
+    key          TEXT PRIMARY KEY,
+    title        TEXT NOT NULL,
+    licence      TEXT,
+    citation     TEXT,
+    url          TEXT,
+    notes        TEXT,
+    retrieved_at TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE jobs (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    params       TEXT NOT NULL,          -- JSON
+    fingerprint  TEXT,                   -- identifies "the same work" for resume
+    state        TEXT NOT NULL CHECK (state IN ('pending','running','paused','failed','cancelled','done')),
+    control      TEXT,                   -- 'pause' / 'cancel' requested by another process
+    done         INTEGER NOT NULL DEFAULT 0,
+    total        INTEGER,
+    message      TEXT,
+    checkpoint   TEXT,                   -- JSON, written in the same transaction as the rows it covers
+    metrics      TEXT,                   -- JSON
+    error        TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    finished_at  TEXT
+);
+CREATE INDEX ix_jobs_fingerprint ON jobs(kind, fingerprint);
+
+CREATE TABLE job_row_errors (
+    id      INTEGER PRIMARY KEY,
+    job_id  INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    row     INTEGER NOT NULL,
+    field   TEXT NOT NULL DEFAULT '',
+    reason  TEXT NOT NULL,
+    value   TEXT,
+    UNIQUE (job_id, row, field, reason)
+);
+
+CREATE TABLE compounds (
+    id           INTEGER PRIMARY KEY,
+    inchikey     TEXT NOT NULL UNIQUE,
+    smiles       TEXT NOT NULL,
+    inchi        TEXT NOT NULL,
+    formula      TEXT,
+    mol_weight   REAL,
+    name         TEXT,
+    std_version  TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX ix_compounds_name ON compounds(name COLLATE NOCASE);
+
+CREATE TABLE identifiers (
+    id           INTEGER PRIMARY KEY,
+    compound_id  INTEGER NOT NULL REFERENCES compounds(id) ON DELETE CASCADE,
+    kind         TEXT NOT NULL,
+    value        TEXT NOT NULL,
+    value_norm   TEXT NOT NULL,          -- case-folded, whitespace-collapsed, for lookup
+    source       TEXT NOT NULL,
+    confidence   REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+    UNIQUE (compound_id, kind, value, source)
+);
+CREATE INDEX ix_identifiers_norm ON identifiers(value_norm);
+
+CREATE TABLE property_values (
+    id                INTEGER PRIMARY KEY,
+    compound_id       INTEGER NOT NULL REFERENCES compounds(id) ON DELETE CASCADE,
+    property          TEXT NOT NULL,
+    value             REAL,
+    value_text        TEXT,
+    value_key         TEXT NOT NULL,     -- value + text as one comparable key (NULLs never equal in UNIQUE)
+    unit              TEXT,
+    method            TEXT NOT NULL CHECK (method IN ('measured','computed','predicted','literature')),
+    conditions        TEXT NOT NULL DEFAULT '',
+    source            TEXT NOT NULL,
+    source_record_id  TEXT NOT NULL DEFAULT '',
+    citation          TEXT,
+    retrieved_at      TEXT,
+    job_id            INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    flags             TEXT NOT NULL DEFAULT '',
+    UNIQUE (compound_id, property, source, source_record_id, method, conditions, value_key)
+);
+CREATE INDEX ix_property_values_property ON property_values(property, compound_id);
+
+CREATE TABLE assays (
+    id           INTEGER PRIMARY KEY,
+    key          TEXT NOT NULL UNIQUE,
+    name         TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    description  TEXT,
+    target       TEXT,
+    category     TEXT
+);
+
+CREATE TABLE assay_results (
+    id                INTEGER PRIMARY KEY,
+    compound_id       INTEGER NOT NULL REFERENCES compounds(id) ON DELETE CASCADE,
+    assay_id          INTEGER NOT NULL REFERENCES assays(id) ON DELETE CASCADE,
+    outcome           TEXT NOT NULL CHECK (outcome IN ('active','inactive','inconclusive')),
+    value             REAL,
+    unit              TEXT,
+    method            TEXT NOT NULL,
+    source            TEXT NOT NULL,
+    source_record_id  TEXT NOT NULL DEFAULT '',
+    citation          TEXT,
+    retrieved_at      TEXT,
+    job_id            INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    UNIQUE (compound_id, assay_id, source, source_record_id)
+);
+CREATE INDEX ix_assay_results_assay ON assay_results(assay_id, outcome);
+
+CREATE TABLE mixtures (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    status      TEXT NOT NULL,
+    citation    TEXT,
+    carrier     TEXT,
+    category    TEXT,
+    notes       TEXT,
+    aliases     TEXT NOT NULL DEFAULT '[]',
+    source      TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE mixture_components (
+    id           INTEGER PRIMARY KEY,
+    mixture_id   INTEGER NOT NULL REFERENCES mixtures(id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    compound_id  INTEGER REFERENCES compounds(id) ON DELETE SET NULL,
+    amount       REAL,
+    unit         TEXT,
+    role         TEXT NOT NULL,
+    note         TEXT,
+    UNIQUE (mixture_id, position)
+);
+
+CREATE TABLE mixture_measurements (
+    id                INTEGER PRIMARY KEY,
+    mixture_id        INTEGER NOT NULL REFERENCES mixtures(id) ON DELETE CASCADE,
+    property          TEXT NOT NULL,
+    value             REAL,
+    value_text        TEXT,
+    unit              TEXT,
+    conditions        TEXT NOT NULL DEFAULT '',
+    method            TEXT NOT NULL,
+    source            TEXT NOT NULL,
+    source_record_id  TEXT NOT NULL DEFAULT '',
+    citation          TEXT,
+    retrieved_at      TEXT,
+    job_id            INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    UNIQUE (mixture_id, property, source, source_record_id, conditions)
+);
+"""
+
+# Version 2: what the modelling, literature and GUI work stores (feature cache, model registry,
+# predictions, literature evidence, row lists, view state).
+_V2: Final = """
+CREATE TABLE feature_cache (
+    compound_id  INTEGER NOT NULL REFERENCES compounds(id) ON DELETE CASCADE,
+    feature_set  TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    data         BLOB NOT NULL,          -- float32 or packed bits, little-endian
+    PRIMARY KEY (feature_set, version, compound_id)
+) WITHOUT ROWID;
+
+CREATE TABLE models (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL,
+    version          INTEGER NOT NULL,
+    task             TEXT NOT NULL,       -- property or assay key
+    kind             TEXT NOT NULL,       -- regression / classification
+    feature_set      TEXT NOT NULL,
+    feature_version  TEXT NOT NULL,
+    params           TEXT NOT NULL DEFAULT '{}',
+    metrics          TEXT NOT NULL DEFAULT '{}',
+    artefact_path    TEXT,
+    artefact_sha256  TEXT,
+    status           TEXT NOT NULL DEFAULT 'candidate' CHECK (status IN ('candidate','promoted','retired')),
+    created_at       TEXT NOT NULL,
+    job_id           INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    UNIQUE (name, version)
+);
+
+CREATE TABLE predictions (
+    model_id     INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    subject_key  TEXT NOT NULL,           -- compound InChIKey or mixture hash
+    value        REAL,
+    uncertainty  REAL,
+    in_domain    INTEGER,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (model_id, subject_key)
+) WITHOUT ROWID;
+
+CREATE TABLE literature_records (
+    id            INTEGER PRIMARY KEY,
+    pmid          TEXT UNIQUE,
+    doi           TEXT,
+    title         TEXT,
+    abstract      TEXT,
+    journal       TEXT,
+    year          INTEGER,
+    mesh_terms    TEXT NOT NULL DEFAULT '[]',
+    source        TEXT NOT NULL,
+    retrieved_at  TEXT,
+    job_id        INTEGER REFERENCES jobs(id) ON DELETE SET NULL
+);
+CREATE INDEX ix_literature_doi ON literature_records(doi);
+
+CREATE TABLE evidence (
+    id              INTEGER PRIMARY KEY,
+    literature_id   INTEGER NOT NULL REFERENCES literature_records(id) ON DELETE CASCADE,
+    compound_id     INTEGER REFERENCES compounds(id) ON DELETE CASCADE,
+    mixture_id      INTEGER REFERENCES mixtures(id) ON DELETE CASCADE,
+    kind            TEXT NOT NULL,
+    span_text       TEXT NOT NULL,
+    span_start      INTEGER,
+    span_end        INTEGER,
+    value           REAL,
+    unit            TEXT,
+    outcome_metric  TEXT,
+    cell_type       TEXT,
+    confidence      REAL,
+    job_id          INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    UNIQUE (literature_id, kind, span_start, span_end, compound_id)
+);
+
+CREATE TABLE row_lists (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    description  TEXT,
+    created_at   TEXT NOT NULL
+);
+
+CREATE TABLE row_list_members (
+    list_id      INTEGER NOT NULL REFERENCES row_lists(id) ON DELETE CASCADE,
+    compound_id  INTEGER NOT NULL REFERENCES compounds(id) ON DELETE CASCADE,
+    PRIMARY KEY (list_id, compound_id)
+) WITHOUT ROWID;
+
+CREATE TABLE view_state (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,           -- JSON
+    updated_at  TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+APPLICATION_ID: Final = 0x43525944  # "CRYD": lets `file`-style tools and we ourselves recognise a project
