@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from cryodesk.domain import Compound, Identifier, IdentifierKind, Method, PropertyValue, Provenance, utc_now_iso
+from cryodesk.domain import (
+    Compound,
+    Identifier,
+    IdentifierKind,
+    Method,
+    PropertyValue,
+    Provenance,
+    utc_now_iso,
+)
 from cryodesk.store._sql import IN_CHUNK, chunked, ids_for_keys, normalise_identifier, placeholders, value_key
 from cryodesk.store.database import Database
 
@@ -21,6 +29,12 @@ class CompoundRow:
     formula: str | None
     mol_weight: float | None
     n_values: int
+
+
+_ROW_SELECT = (
+    "SELECT c.id, c.inchikey, c.name, c.smiles, c.formula, c.mol_weight,"
+    " (SELECT count(*) FROM property_values p WHERE p.compound_id = c.id) FROM compounds c"
+)
 
 
 class CompoundRepository:
@@ -72,11 +86,7 @@ class CompoundRepository:
         found: dict[int, CompoundRow] = {}
         conn = self._db.connection()
         for batch in chunked(ids, IN_CHUNK):
-            sql = (
-                "SELECT c.id, c.inchikey, c.name, c.smiles, c.formula, c.mol_weight,"
-                " (SELECT count(*) FROM property_values p WHERE p.compound_id = c.id)"
-                f" FROM compounds c WHERE c.id IN ({placeholders(len(batch))})"  # noqa: S608
-            )
+            sql = f"{_ROW_SELECT} WHERE c.id IN ({placeholders(len(batch))})"
             for row in conn.execute(sql, batch):
                 found[row[0]] = CompoundRow(*row)
         return [found[i] for i in ids if i in found]
@@ -178,6 +188,10 @@ class PropertyRepository:
         )
         return [_property_from_row(r) for r in self._db.query(sql, (inchikey,))]
 
+    def earlier_record(self, value: PropertyValue) -> str | None:
+        """Record id of an equal value stored earlier from the same source under another record id."""
+        return earlier_record(self._db, value)
+
     def property_names(self) -> list[tuple[str, int]]:
         return [(r[0], r[1]) for r in self._db.query(
             "SELECT property, count(*) FROM property_values GROUP BY property ORDER BY property")]
@@ -202,3 +216,20 @@ def _property_from_row(r: tuple) -> PropertyValue:
     )
     flags = tuple(f for f in (r[12] or "").split(",") if f)
     return PropertyValue(r[0], r[1], r[2], r[3], provenance, r[10], r[11] or None, flags)
+
+
+def _earlier_record_sql() -> str:
+    return (
+        "SELECT p.source_record_id FROM property_values p JOIN compounds c ON c.id = p.compound_id"
+        " WHERE c.inchikey = ? AND p.property = ? AND p.source = ? AND p.value_key = ? AND p.conditions = ?"
+        " AND p.source_record_id != ? ORDER BY p.id LIMIT 1"
+    )
+
+
+def earlier_record(db: Database, v: PropertyValue) -> str | None:
+    """The record id of an equal value stored earlier from the same source under another record id."""
+    return db.scalar(
+        _earlier_record_sql(),
+        (v.inchikey, v.property, v.provenance.source, value_key(v.value, v.value_text), v.conditions or "",
+         v.provenance.source_record_id or ""),
+    )

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryodesk.domain import utc_now_iso
-from cryodesk.store._sql import chunked, placeholders
 from cryodesk.store.database import Database
 
 

@@ -1,0 +1,145 @@
+"""Capture RDKit's log so its messages become error reasons instead of stderr noise.
+
+RDKit reports why a structure failed (``SMILES Parse Error: unclosed ring ...``, ``Explicit valence
+for atom # 0 C, 5, is greater than permitted``) only through its C++ log. During a bulk import that
+log would print thousands of lines to stderr, and a windowed build has no stderr at all. So:
+
+* On first use we route RDKit's log to Python's :mod:`logging` (logger ``"rdkit"``), as the
+  architecture asks for library logs, and keep RDKit's debug/info channels as they were (they are
+  chatty, e.g. "Running Normalizer" for every molecule).
+* :func:`capture_rdkit_log` collects the messages RDKit emits *in the current thread* and stops them
+  from propagating, so a total function can turn them into a reason. Outside a capture, messages
+  reach the ``"rdkit"`` logger as usual and the application's logging config decides.
+
+The capture is per thread (a filter checks a thread-local stack), so a depiction in the GUI thread
+and an import in a worker thread do not steal each other's messages. Captures nest: the innermost
+one receives the messages.
+
+Nothing else in CryoDesk should call ``rdBase.LogToPythonStderr``/``WrapLogs``: that would route
+RDKit's log away from :mod:`logging` and captures would go empty (reasons then fall back to generic
+text, and messages print to stderr again).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from rdkit import rdBase
+
+RDKIT_LOGGER_NAME = "rdkit"
+
+_state = threading.local()
+_install_lock = threading.Lock()
+_installed = False
+
+# RDKit prefixes each message with a wall-clock stamp, e.g. "[02:25:22] ".
+_TIMESTAMP = re.compile(r"^\[\d{2}:\d{2}:\d{2}\]\s?")
+# Lines of an invariant-violation dump that say nothing to a user (stack frames, rulers, file/line).
+_NOISE = re.compile(
+    r"^(\*{4}|-{4,}|Stacktrace:|\s*\d+# |Violation occurred on line|Failed Expression:"
+    r"|(Pre|Post)-condition Violation|Invariant Violation|ERROR:\s*$)"
+)
+
+
+@dataclass(slots=True)
+class RDKitLogCapture:
+    """Messages RDKit logged inside one :func:`capture_rdkit_log` block, oldest first.
+
+    Attributes:
+        messages: cleaned messages (timestamps and stack-trace noise removed, no duplicates).
+    """
+
+    messages: list[str] = field(default_factory=list)
+
+    def add(self, raw: str) -> None:
+        """Split ``raw`` into lines, drop noise, and keep each new line once."""
+        for line in raw.splitlines():
+            text = _TIMESTAMP.sub("", line).strip()
+            if text and not _NOISE.match(text) and text not in self.messages:
+                self.messages.append(text)
+
+    def text(self, sep: str = "; ") -> str:
+        """All messages joined by ``sep`` (empty string when nothing was logged)."""
+        return sep.join(self.messages)
+
+
+class _ThreadCaptureFilter(logging.Filter):
+    """Hands a record to the current thread's innermost capture and stops it there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        stack: list[RDKitLogCapture] | None = getattr(_state, "stack", None)
+        if not stack:
+            return True
+        try:
+            stack[-1].add(record.getMessage())
+        except Exception:  # a malformed record must not break the caller's parse
+            stack[-1].add(str(record.msg))
+        return False
+
+
+def _disabled_channels() -> list[str]:
+    """RDKit log channels currently disabled, parsed from ``rdBase.LogStatus()``."""
+    disabled = []
+    for line in rdBase.LogStatus().splitlines():
+        name, _, status = line.partition(":")
+        if status.strip() == "disabled":
+            disabled.append(name.strip())
+    return disabled
+
+
+def install_rdkit_log_bridge() -> None:
+    """Route RDKit's log to :mod:`logging` and install the capture filter (idempotent).
+
+    ``LogToPythonLogger`` enables every channel, so the channels that were disabled before
+    (by default debug and info) are disabled again afterwards.
+    """
+    global _installed
+    if _installed:
+        return
+    with _install_lock:
+        if _installed:
+            return
+        disabled = _disabled_channels()
+        rdBase.LogToPythonLogger()
+        for channel in disabled:
+            rdBase.DisableLog(channel)
+        logging.getLogger(RDKIT_LOGGER_NAME).addFilter(_ThreadCaptureFilter())
+        _installed = True
+
+
+@contextmanager
+def capture_rdkit_log() -> Iterator[RDKitLogCapture]:
+    """Collect RDKit's warnings and errors from this thread instead of printing them.
+
+    Yields:
+        An :class:`RDKitLogCapture` whose ``messages`` fill while the block runs.
+
+    Example::
+
+        with capture_rdkit_log() as log:
+            mol = Chem.MolFromSmiles("C1CC")
+        reason = log.text()  # "SMILES Parse Error: unclosed ring for input: 'C1CC'"
+    """
+    install_rdkit_log_bridge()
+    stack: list[RDKitLogCapture] | None = getattr(_state, "stack", None)
+    if stack is None:
+        stack = []
+        _state.stack = stack
+    capture = RDKitLogCapture()
+    stack.append(capture)
+    try:
+        yield capture
+    finally:
+        stack.pop()
+
+
+@contextmanager
+def mute_rdkit_log() -> Iterator[None]:
+    """Silence RDKit's log in this thread for the block (messages are discarded)."""
+    with capture_rdkit_log():
+        yield

@@ -1,0 +1,207 @@
+"""The command handlers of ``cryodesk`` (one function per sub-command)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from cryodesk.cli import exit_codes
+from cryodesk.cli.main import install_interrupt, print_json, stop_code
+from cryodesk.domain import JobState
+from cryodesk.engine.file_import import FileImportParams
+from cryodesk.engine.service import Workbench
+
+
+def _progress_printer(label: str):
+    last = {"shown": -1}
+
+    def show(done: int, total: int | None, message: str) -> None:
+        step = done // 1000
+        if step != last["shown"]:
+            last["shown"] = step
+            of = f"/{total}" if total else ""
+            print(f"\r{label}: {done}{of} {message}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_init(wb: Workbench, args: argparse.Namespace) -> int:
+    if args.empty or wb.is_seeded():
+        print(f"project ready: {wb.project.path}" + (" (already seeded)" if wb.is_seeded() else ""))
+        return exit_codes.OK
+    outcome = wb.seed_default_library(_progress_printer("seeding"))
+    print(file=sys.stderr)
+    if outcome.state is not JobState.DONE:
+        print(f"seeding {outcome.state}: {outcome.error or ''}", file=sys.stderr)
+        return stop_code(outcome.state)
+    print(f"project ready: {wb.project.path}")
+    _print_counts(wb)
+    return exit_codes.OK
+
+
+def cmd_import(wb: Workbench, args: argparse.Namespace) -> int:
+    params = FileImportParams(
+        path=str(Path(args.path).expanduser()), source=args.source, method=args.method,
+        structure_column=args.structure_column, name_column=args.name_column, workers=args.workers,
+    )
+    cancel = threading.Event()
+    install_interrupt(cancel)
+    outcome = wb.import_file(params, _progress_printer("importing"), cancel, resume=not args.no_resume)
+    print(file=sys.stderr)
+    summary = outcome.result
+    if args.json:
+        print_json({"job_id": outcome.job_id, "state": str(outcome.state), "error": outcome.error,
+                    "summary": summary.as_dict() if summary else None})
+    else:
+        _print_import(outcome, summary)
+    if outcome.state is not JobState.DONE:
+        return stop_code(outcome.state)
+    if args.strict and summary.rows_rejected:
+        return exit_codes.ROWS_REJECTED
+    return exit_codes.OK
+
+
+def _print_import(outcome, summary) -> None:
+    print(f"job {outcome.job_id}: {outcome.state}" + (" (resumed)" if outcome.resumed else ""))
+    if outcome.error:
+        print(f"error: {outcome.error}")
+    if summary is None:
+        return
+    print(f"rows read {summary.rows_read}, stored {summary.rows_stored}, rejected {summary.rows_rejected}, "
+          f"duplicates {summary.duplicates}")
+    print(f"new compounds {summary.compounds_new}, new values {summary.values_new}")
+    for warning in summary.warnings:
+        print(f"warning: {warning}")
+    for line in summary.errors_sample:
+        print(f"rejected: {line}")
+    if summary.rows_rejected or summary.errors_sample:
+        print(f"all row errors: cryodesk jobs show {outcome.job_id}")
+
+
+def cmd_list(wb: Workbench, args: argparse.Namespace) -> int:
+    ids = wb.compound_ids(args.query)
+    rows = wb.compound_rows(ids[: args.limit])
+    if args.json:
+        print_json([{"inchikey": r.inchikey, "name": r.name, "smiles": r.smiles, "values": r.n_values} for r in rows])
+    else:
+        for r in rows:
+            print(f"{r.inchikey}\t{r.name or ''}\t{r.smiles}")
+        print(f"{len(rows)} of {len(ids)} shown", file=sys.stderr)
+    return exit_codes.OK if ids or not args.query else exit_codes.NOT_FOUND
+
+
+def cmd_show(wb: Workbench, args: argparse.Namespace) -> int:
+    keys = wb.resolve(args.identifier)
+    if not keys:
+        print(f"cryodesk: nothing matches '{args.identifier}'", file=sys.stderr)
+        return exit_codes.NOT_FOUND
+    details = [wb.compound_detail(k) for k in keys]
+    if args.json:
+        print_json([_detail_dict(d) for d in details if d])
+        return exit_codes.OK
+    for d in details:
+        if d:
+            _print_detail(d)
+    return exit_codes.OK
+
+
+def _detail_dict(d) -> dict:
+    from dataclasses import asdict
+
+    return asdict(d)
+
+
+def _print_detail(d) -> None:
+    c = d.compound
+    print(f"{c.name or '(no name)'}\n  InChIKey {c.inchikey}\n  SMILES   {c.smiles}\n  formula  {c.formula}  "
+          f"MW {c.mol_weight or 0:.2f}\n  InChI    {c.inchi}")
+    for i in d.identifiers:
+        print(f"  id  {i.kind:<12} {i.value}  [{i.source}, confidence {i.confidence:.2f}]")
+    for v in d.properties:
+        shown = f"{v.value:g}" if v.value is not None else (v.value_text or "")
+        flags = f" flags={','.join(v.flags)}" if v.flags else ""
+        print(f"  val {v.property:<16} {shown} {v.unit or ''}  [{v.provenance.source} {v.provenance.source_record_id or ''},"
+              f" {v.provenance.method}]{flags}")
+    for r in d.assay_results:
+        print(f"  assay {r.assay_key:<20} {r.outcome}  [{r.provenance.source} {r.provenance.source_record_id or ''}]")
+    print()
+
+
+def cmd_export(wb: Workbench, args: argparse.Namespace) -> int:
+    ids = wb.project.row_lists.members(args.row_list) if args.row_list else wb.compound_ids(args.query)
+    if not ids:
+        print("cryodesk: nothing to export", file=sys.stderr)
+        return exit_codes.NOT_FOUND
+    written = wb.export(ids, Path(args.output), args.format)
+    print(f"exported {written} compounds to {args.output}")
+    return exit_codes.OK
+
+
+def cmd_info(wb: Workbench, args: argparse.Namespace) -> int:
+    info = wb.info()
+    if args.json:
+        print_json(info)
+        return exit_codes.OK
+    print(f"project {info['path']} (schema {info['schema_version']}{', read-only' if info['read_only'] else ''})")
+    _print_counts(wb)
+    print("by source:")
+    for row in info["by_source"]:
+        print(f"  {row['table']:<22} {row['source']:<28} {row['rows']}")
+    return exit_codes.OK
+
+
+def _print_counts(wb: Workbench) -> None:
+    for table, count in wb.info()["tables"].items():
+        print(f"  {table:<22} {count}")
+
+
+def cmd_jobs(wb: Workbench, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for j in wb.jobs():
+            total = f"/{j.total}" if j.total else ""
+            print(f"{j.id:>5}  {j.kind:<16} {j.state:<10} {j.done}{total}  errors {j.n_row_errors}  {j.created_at}")
+        return exit_codes.OK
+    if args.job_id is None:
+        print(f"cryodesk: jobs {args.action} needs a job id", file=sys.stderr)
+        return exit_codes.USAGE
+    if args.action == "show":
+        return _show_job(wb, args.job_id, args.json)
+    if args.action in ("pause", "cancel"):
+        wb.request_job(args.job_id, args.action)
+        print(f"job {args.job_id}: {args.action} requested")
+        return exit_codes.OK
+    return _resume_job(wb, args.job_id)
+
+
+def _show_job(wb: Workbench, job_id: int, as_json: bool) -> int:
+    job = wb.job(job_id)
+    errors = wb.row_errors(job_id)
+    if as_json:
+        from dataclasses import asdict
+
+        print_json({**asdict(job), "row_errors": [asdict(e) for e in errors]})
+        return exit_codes.OK
+    print(f"job {job.id} {job.kind} {job.state}  {job.done}{'/' + str(job.total) if job.total else ''}")
+    print(f"  created {job.created_at}, updated {job.updated_at}, finished {job.finished_at or '-'}")
+    print(f"  params {job.params}")
+    if job.error:
+        print(f"  error {job.error}")
+    if job.checkpoint:
+        print(f"  checkpoint {job.checkpoint}")
+    for key, value in job.metrics.items():
+        print(f"  metric {key}: {value}")
+    print(f"  row errors: {len(errors)}")
+    for e in errors:
+        print(f"    {e.describe()}")
+    return exit_codes.OK
+
+
+def _resume_job(wb: Workbench, job_id: int) -> int:
+    from cryodesk.engine.resume import resume_job
+
+    outcome = resume_job(wb, job_id, _progress_printer(f"job {job_id}"))
+    print(file=sys.stderr)
+    print(f"job {job_id}: {outcome.state}" + (f" ({outcome.error})" if outcome.error else ""))
+    return stop_code(outcome.state)

@@ -1,0 +1,121 @@
+"""``cryodesk`` command line: init, import, list, show, export, info, jobs, gui."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Sequence
+
+from cryodesk import __version__
+from cryodesk.cli import exit_codes
+from cryodesk.domain import CryoDeskError, InputError, JobState, ProjectError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cryodesk", description="CryoDesk: CPA discovery workbench")
+    parser.add_argument("--version", action="version", version=f"cryodesk {__version__}")
+    parser.add_argument("-p", "--project", help="project file (*.cryodesk); default: the user's default project")
+    parser.add_argument("--read-only", action="store_true", help="open the project read-only")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create a project and seed the embedded default library")
+    init.add_argument("--empty", action="store_true", help="create the project without the default library")
+
+    imp = sub.add_parser("import", help="import data into the project")
+    imp_sub = imp.add_subparsers(dest="source", required=True)
+    imp_file = imp_sub.add_parser("file", help="import a CSV/TSV, SDF or SMILES file")
+    imp_file.add_argument("path")
+    imp_file.add_argument("--structure-column")
+    imp_file.add_argument("--name-column")
+    imp_file.add_argument("--source", help="provenance source key (default: file:<name>)")
+    imp_file.add_argument("--method", default="measured", choices=["measured", "computed", "predicted", "literature"])
+    imp_file.add_argument("--workers", type=int, default=0, help="worker processes (0 = one per core)")
+    imp_file.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
+    imp_file.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
+
+    lst = sub.add_parser("list", help="list compounds (optionally matching a query)")
+    lst.add_argument("query", nargs="?", default="")
+    lst.add_argument("--limit", type=int, default=50)
+
+    show = sub.add_parser("show", help="show a compound by name, InChIKey, CAS, SMILES or any identifier")
+    show.add_argument("identifier")
+
+    exp = sub.add_parser("export", help="export compounds as CSV or SDF")
+    exp.add_argument("output")
+    exp.add_argument("--query", default="", help="export only compounds matching this query")
+    exp.add_argument("--list", dest="row_list", help="export a saved row list")
+    exp.add_argument("--format", choices=["csv", "sdf"])
+
+    sub.add_parser("info", help="counts per table and source")
+
+    jobs = sub.add_parser("jobs", help="list jobs, show one, or pause/resume/cancel it")
+    jobs.add_argument("action", nargs="?", default="list", choices=["list", "show", "pause", "resume", "cancel"])
+    jobs.add_argument("job_id", nargs="?", type=int)
+
+    sub.add_parser("gui", help="open the desktop application")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "gui":
+        from cryodesk.gui.app import run_gui  # the one import of the GUI the CLI may make
+
+        return run_gui(args.project)
+    try:
+        return _dispatch(args)
+    except InputError as exc:
+        return _fail(exc, exit_codes.INPUT_ERROR)
+    except ProjectError as exc:
+        return _fail(exc, exit_codes.PROJECT_ERROR)
+    except CryoDeskError as exc:
+        return _fail(exc, exit_codes.JOB_FAILED)
+
+
+def _fail(exc: Exception, code: int) -> int:
+    print(f"cryodesk: error: {exc}", file=sys.stderr)
+    return code
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from cryodesk.cli import commands
+    from cryodesk.engine.service import Workbench
+
+    workbench = Workbench.open(args.project, read_only=args.read_only)
+    try:
+        for notice in workbench.notices:
+            print(f"note: {notice}", file=sys.stderr)
+        handler = getattr(commands, f"cmd_{args.command}")
+        return handler(workbench, args)
+    finally:
+        workbench.close()
+
+
+def print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def stop_code(state: JobState) -> int:
+    return {JobState.DONE: exit_codes.OK, JobState.CANCELLED: exit_codes.JOB_STOPPED,
+            JobState.PAUSED: exit_codes.JOB_STOPPED}.get(state, exit_codes.JOB_FAILED)
+
+
+def install_interrupt(cancel: threading.Event) -> None:
+    """Ctrl+C asks the running job to stop at its next checkpoint instead of killing it mid-write."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\nstopping at the next checkpoint (Ctrl+C again to abort)...", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

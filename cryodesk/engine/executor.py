@@ -1,0 +1,294 @@
+"""One interface for CPU-heavy batch work: run a function over chunks, with progress and cancellation.
+
+Callers (featurisation, prediction, screening) cut their input into chunks and hand the executor a
+picklable *top-level* function that maps one chunk to one result. The executor returns the results in
+chunk order. Two implementations live here:
+
+- :class:`InProcessExecutor` runs the chunks one after another in the calling thread. It is the
+  default for small inputs, for tests and for code that is already running inside a worker.
+- :class:`ProcessPoolExecutor` runs them in worker processes started with ``spawn`` (stdlib
+  ``multiprocessing`` through ``concurrent.futures``). ``spawn`` is the start method that works the
+  same on Linux, Windows and macOS and inside a frozen (PyInstaller) app, provided the entry point
+  calls :func:`multiprocessing.freeze_support` first thing under ``if __name__ == "__main__":``.
+  ``fork`` would be faster to start but copies the parent's threads' locks (Qt, SQLite, RDKit's
+  logger) into the child, which is how desktop apps deadlock.
+
+A distributed executor (the screening issue adds one on Dask) implements the same two members:
+``map_chunks`` and ``threads_per_task``. Nothing here imports Qt or the store.
+
+Cancellation raises :class:`concurrent.futures.CancelledError`: a stdlib type, so ``chem`` (a lower
+layer, which may not import ``engine``) can raise and catch the very same exception in its serial
+fallback.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+__all__ = [
+    "CancelCheck",
+    "CancelledError",
+    "Executor",
+    "ExecutorError",
+    "InProcessExecutor",
+    "ProcessPoolExecutor",
+    "ProgressCallback",
+    "available_cpus",
+    "make_executor",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: ``progress(done_items, total_items)``; items are the elements of the chunks (molecules).
+ProgressCallback = Callable[[int, int], None]
+#: Polled between chunks; returning True stops the run with :class:`CancelledError`.
+CancelCheck = Callable[[], bool]
+
+CancelledError = cf.CancelledError
+
+
+class ExecutorError(RuntimeError):
+    """The executor itself failed (a worker process died), as opposed to the mapped function."""
+
+
+def available_cpus() -> int:
+    """Return the number of CPUs this process may use (affinity-aware where the OS tells us)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # Windows, macOS
+        return max(1, os.cpu_count() or 1)
+
+
+def _chunk_size(chunk: Any) -> int:
+    # Progress is counted in items so that a bar reads "3,200 of 7,831 molecules" whatever the chunking.
+    try:
+        return len(chunk)
+    except TypeError:
+        return 1
+
+
+def _check_cancel(cancel: CancelCheck | None) -> None:
+    if cancel is not None and cancel():
+        raise CancelledError("cancelled by the caller")
+
+
+class Executor(ABC):
+    """Runs ``fn`` over chunks and returns the results in chunk order.
+
+    Subclasses must be usable as context managers; :meth:`close` releases workers.
+    """
+
+    @property
+    @abstractmethod
+    def threads_per_task(self) -> int:
+        """How many threads one call of ``fn`` may use (for RDKit's ``numThreads`` arguments).
+
+        In-process this is every CPU; in a pool it is the CPUs divided among the workers, so that
+        bulk C++ calls inside a task do not oversubscribe the machine.
+        """
+
+    @abstractmethod
+    def map_chunks(
+        self,
+        fn: Callable[[T], R],
+        chunks: Sequence[T],
+        progress: ProgressCallback | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> list[R]:
+        """Apply ``fn`` to every chunk and return the results in the order of ``chunks``.
+
+        Args:
+            fn: a picklable top-level function (or ``functools.partial`` of one) of one chunk.
+            chunks: the work, already cut; each chunk should be a sized sequence of items.
+            progress: called as ``progress(done_items, total_items)`` after each finished chunk.
+            cancel: polled before and while chunks run; when it returns True the run stops and
+                :class:`CancelledError` is raised. Chunks already running in other processes are
+                abandoned (their results are discarded).
+
+        Raises:
+            CancelledError: ``cancel()`` returned True.
+            ExecutorError: a worker process died (e.g. a native crash).
+            Exception: whatever ``fn`` raised, re-raised in the caller.
+        """
+
+    def close(self) -> None:
+        """Release worker resources; the executor may be used again (workers restart lazily)."""
+        return None  # nothing to release by default (in-process, remote executors without sessions)
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class InProcessExecutor(Executor):
+    """Runs chunks one after another in the calling thread."""
+
+    def __init__(self, threads_per_task: int | None = None) -> None:
+        self._threads = threads_per_task or available_cpus()
+
+    @property
+    def threads_per_task(self) -> int:
+        return self._threads
+
+    def map_chunks(
+        self,
+        fn: Callable[[T], R],
+        chunks: Sequence[T],
+        progress: ProgressCallback | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> list[R]:
+        total = sum(_chunk_size(c) for c in chunks)
+        done = 0
+        results: list[R] = []
+        for chunk in chunks:
+            _check_cancel(cancel)
+            results.append(fn(chunk))
+            done += _chunk_size(chunk)
+            if progress is not None:
+                progress(done, total)
+        return results
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C in the CLI must reach the parent only; it cancels the run and shuts the pool down.
+    # Otherwise every worker prints its own KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessPoolExecutor(Executor):
+    """Runs chunks in ``spawn``-started worker processes (stdlib ``concurrent.futures`` pool).
+
+    The pool starts on first use and stays up until :meth:`close`, so repeated calls (a GUI
+    featurising one table after another) pay the start-up cost (importing RDKit in each worker,
+    about half a second) once. At most ``2 * max_workers`` chunks are in flight, so memory stays
+    bounded on big inputs and a cancellation does not leave a long queue behind.
+    """
+
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        *,
+        start_method: str = "spawn",
+        max_tasks_per_child: int | None = None,
+        poll_interval: float = 0.05,
+    ) -> None:
+        """Create the executor (workers start lazily).
+
+        Args:
+            max_workers: worker processes; default: the CPUs available to this process.
+            start_method: ``"spawn"`` (default, safe everywhere), ``"forkserver"`` or ``"fork"``.
+            max_tasks_per_child: restart a worker after this many chunks (bounds leaks in native
+                code); None keeps workers for the pool's life.
+            poll_interval: seconds between cancellation checks while waiting for chunks.
+        """
+        self.max_workers = max_workers or available_cpus()
+        self._context = multiprocessing.get_context(start_method)
+        self._max_tasks_per_child = max_tasks_per_child
+        self._poll = poll_interval
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    @property
+    def threads_per_task(self) -> int:
+        return max(1, available_cpus() // self.max_workers)
+
+    def _ensure_pool(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            kwargs: dict[str, Any] = {}
+            if self._max_tasks_per_child is not None:
+                kwargs["max_tasks_per_child"] = self._max_tasks_per_child
+            self._pool = cf.ProcessPoolExecutor(
+                max_workers=self.max_workers,
+                mp_context=self._context,
+                initializer=_ignore_sigint,
+                **kwargs,
+            )
+        return self._pool
+
+    def _discard_pool(self, *, kill: bool) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill:
+            # Abandon running chunks now: the caller asked to stop (or one failed), and a long
+            # RDKit call in a worker cannot be interrupted politely. The next call starts a new pool.
+            processes = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in processes:
+                if proc.is_alive():
+                    proc.terminate()
+            for proc in processes:
+                proc.join(timeout=5)
+        else:
+            pool.shutdown(wait=True)
+
+    def close(self) -> None:
+        self._discard_pool(kill=False)
+
+    def map_chunks(
+        self,
+        fn: Callable[[T], R],
+        chunks: Sequence[T],
+        progress: ProgressCallback | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> list[R]:
+        chunks = list(chunks)
+        if not chunks:
+            return []
+        _check_cancel(cancel)
+        total = sum(_chunk_size(c) for c in chunks)
+        pool = self._ensure_pool()
+        window = 2 * self.max_workers
+        results: list[Any] = [None] * len(chunks)
+        pending: dict[cf.Future[R], int] = {}
+        next_index = 0
+        done_items = 0
+        try:
+            while next_index < len(chunks) or pending:
+                while next_index < len(chunks) and len(pending) < window:
+                    pending[pool.submit(fn, chunks[next_index])] = next_index
+                    next_index += 1
+                finished, _ = cf.wait(pending, timeout=self._poll, return_when=cf.FIRST_COMPLETED)
+                for future in finished:
+                    index = pending.pop(future)
+                    results[index] = future.result()
+                    done_items += _chunk_size(chunks[index])
+                    if progress is not None:
+                        progress(done_items, total)
+                _check_cancel(cancel)
+        except BrokenProcessPool as exc:
+            self._discard_pool(kill=True)
+            raise ExecutorError(f"a worker process died while running {_describe(fn)}: {exc}") from exc
+        except BaseException:
+            # Cancellation, an exception from fn, or KeyboardInterrupt: stop the remaining work.
+            self._discard_pool(kill=True)
+            raise
+        return results
+
+
+def _describe(fn: Callable[..., Any]) -> str:
+    inner = getattr(fn, "func", fn)  # functools.partial
+    return getattr(inner, "__qualname__", repr(inner))
+
+
+def make_executor(workers: int | None = None, *, min_items: int = 0, n_items: int | None = None) -> Executor:
+    """Pick an executor: a process pool when it pays, in-process otherwise.
+
+    Args:
+        workers: number of processes; 1 (or a single-CPU machine) means in-process.
+        min_items: below this many items the start-up cost of a pool outweighs the gain.
+        n_items: the number of items the caller is about to process, if known.
+    """
+    workers = workers or available_cpus()
+    if workers <= 1 or (n_items is not None and n_items < min_items):
+        return InProcessExecutor()
+    return ProcessPoolExecutor(workers)
