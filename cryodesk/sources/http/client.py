@@ -316,7 +316,9 @@ class HttpClient:
                 return self._from_cache(cached, method, started)
             self._metrics.add("cache_misses")
         try:
-            outcome, attempts = self._send_with_retries(prepared, method, shown_url, expect_json)
+            outcome, attempts = self._send_with_retries(
+                prepared, method, shown_url, expect_json, timeout or self.config.timeout
+            )
         except ServiceError:
             self._metrics.add("errors")
             raise
@@ -427,7 +429,12 @@ class HttpClient:
 
     # -- the retry loop --------------------------------------------------------------------
     def _send_with_retries(
-        self, prepared: requests.PreparedRequest, method: str, shown_url: str, expect_json: bool
+        self,
+        prepared: requests.PreparedRequest,
+        method: str,
+        shown_url: str,
+        expect_json: bool,
+        timeout: tuple[float, float] | float,
     ) -> tuple[_Attempt, int]:
         policy = self.config.retry
         attempts = 0
@@ -436,7 +443,7 @@ class HttpClient:
             self._check_breaker(method, shown_url)
             self._metrics.waited(rate=self.limiter.acquire())
             attempts += 1
-            last = self._attempt(prepared, expect_json)
+            last = self._attempt(prepared, expect_json, timeout)
             if last.transient is None:
                 self.breaker.record_success()
                 return last, attempts
@@ -481,10 +488,12 @@ class HttpClient:
             method=method,
         )
 
-    def _attempt(self, prepared: requests.PreparedRequest, expect_json: bool) -> _Attempt:
+    def _attempt(
+        self, prepared: requests.PreparedRequest, expect_json: bool, timeout: tuple[float, float] | float
+    ) -> _Attempt:
         self._metrics.add("requests_sent")
         try:
-            response = self.session.send(prepared, timeout=self.config.timeout, allow_redirects=True)
+            response = self.session.send(prepared, timeout=timeout, allow_redirects=True)
         except requests.exceptions.Timeout as exc:
             return _Attempt(transient=f"timeout ({type(exc).__name__})")
         except requests.exceptions.ChunkedEncodingError:

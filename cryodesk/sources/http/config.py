@@ -100,7 +100,7 @@ class ServiceConfig:
     breaker_recovery: float = 30.0
     throttle_header: str | None = None
     throttle_policy: ThrottlePolicy = field(default_factory=ThrottlePolicy)
-    cache_ttls: Mapping[str, float] = DEFAULT_CACHE_TTLS
+    cache_ttls: Mapping[str, float] = field(default_factory=lambda: DEFAULT_CACHE_TTLS)
     pool_size: int = 8
     contact: str | None = None
     default_headers: Mapping[str, str] = field(default_factory=dict)
