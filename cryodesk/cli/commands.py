@@ -45,6 +45,7 @@ def cmd_import(wb: Workbench, args: argparse.Namespace) -> int:
     params = FileImportParams(
         path=str(Path(args.path).expanduser()), source=args.source, method=args.method,
         structure_column=args.structure_column, name_column=args.name_column, workers=args.workers,
+        batch_size=args.batch_size,
     )
     cancel = threading.Event()
     install_interrupt(cancel)

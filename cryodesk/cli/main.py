@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     imp_file.add_argument("--source", help="provenance source key (default: file:<name>)")
     imp_file.add_argument("--method", default="measured", choices=["measured", "computed", "predicted", "literature"])
     imp_file.add_argument("--workers", type=int, default=0, help="worker processes (0 = one per core)")
+    imp_file.add_argument("--batch-size", type=int, default=400, help="rows per transaction and checkpoint")
     imp_file.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
     imp_file.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
 

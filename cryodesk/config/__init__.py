@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cryodesk.config.paths import AppPaths, app_paths
+from cryodesk.config.paths import AppPaths, app_paths, resources_dir
 from cryodesk.config.settings import SETTINGS_SCHEMA_VERSION, Settings, api_key, load_settings, save_settings
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Settings",
     "api_key",
     "app_paths",
+    "resources_dir",
     "load_settings",
     "save_settings",
 ]

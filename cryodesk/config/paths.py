@@ -57,3 +57,13 @@ def app_paths() -> AppPaths:
         Path(platformdirs.user_log_dir(APP_DIR_NAME, appauthor=False)),
         Path(platformdirs.user_config_dir(APP_DIR_NAME, appauthor=False)),
     )
+
+
+def resources_dir() -> Path:
+    """The ``resources/`` folder: beside the package in a checkout, inside the bundle when frozen."""
+    import sys
+
+    frozen_base = getattr(sys, "_MEIPASS", None)
+    if frozen_base:
+        return Path(frozen_base) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from cryodesk.domain import (
+    AssayOutcome,
+    AssayResult,
     Identifier,
     IdentifierKind,
     InputError,
@@ -48,6 +50,8 @@ class FileImportParams:
     method: str = "measured"
     structure_column: str | None = None
     name_column: str | None = None
+    column_map: dict[str, Any] | None = None  # explicit layout for known data sets (see sources.column_map)
+    citation: str | None = None
     batch_size: int = 400
     workers: int = 0  # 0 = one per core, 1 = in this process
 
@@ -91,6 +95,11 @@ class FileImportJob:
             raise InputError(f"no such file: {self.path}")
         self.source = params.source or f"file:{self.path.name}"
         self._sha256 = file_sha256(self.path)
+        self._kind = file_kind(self.path)
+        # A table whose layout cannot be read fails here, before any job record exists.
+        self._layout: TableLayout | None = None
+        if self._kind == "table":
+            self._layout = table_layout(self.path, params.structure_column, params.name_column, params.column_map)
 
     def params(self) -> dict[str, Any]:
         return {**asdict(self.options), "path": str(self.path.resolve()), "sha256": self._sha256}
@@ -105,7 +114,7 @@ class FileImportJob:
         start_row = int((ctx.checkpoint or {}).get("next_row", 0))
         summary.resumed_from_row = start_row
         records, total = self._records(summary)
-        writer = _ChunkWriter(ctx, self.source, Method(self.options.method), summary)
+        writer = _ChunkWriter(ctx, self.source, Method(self.options.method), summary, self.options.citation)
         chunks = _chunks((r for r in records if r.row >= start_row), self.options.batch_size)
         for chunk, rows in map_ordered(standardise_records, chunks, self.options.workers):
             ctx.raise_if_stopped()
@@ -115,14 +124,13 @@ class FileImportJob:
         return summary
 
     def _records(self, summary: ImportSummary) -> tuple[Iterator[InputRecord], int | None]:
-        kind = file_kind(self.path)
-        if kind == "sdf":
+        if self._kind == "sdf":
             return iter_sdf_records(self.path), None
-        if kind == "smi":
+        if self._kind == "smi":
             return iter_smiles_file_records(self.path), None
-        layout: TableLayout = table_layout(self.path, self.options.structure_column, self.options.name_column)
+        layout = self._layout
         summary.warnings.extend(layout.warnings)
-        if not layout.by_role(ColumnRole.PROPERTY) and not layout.by_role(ColumnRole.NAME):
+        if not any(layout.by_role(r) for r in (ColumnRole.PROPERTY, ColumnRole.NAME, ColumnRole.ASSAY)):
             summary.warnings.append("no property or name columns: only structures are imported")
         return iter_table_records(self.path, layout), None
 
@@ -141,8 +149,10 @@ def _chunks(records: Iterator[InputRecord], size: int = 400) -> Iterator[list[In
 class _ChunkWriter:
     """Turns standardised rows into store records and writes one chunk per transaction."""
 
-    def __init__(self, ctx: JobContext, source: str, method: Method, summary: ImportSummary) -> None:
+    def __init__(self, ctx: JobContext, source: str, method: Method, summary: ImportSummary,
+                 citation: str | None) -> None:
         self.ctx = ctx
+        self.citation = citation
         self.project = ctx.project
         self.source = source
         self.method = method
@@ -151,7 +161,7 @@ class _ChunkWriter:
 
     def write(self, chunk: Sequence[InputRecord], rows: Sequence[StandardisedRow]) -> None:
         errors: list[RowError] = []
-        compounds, identifiers, values = [], [], []
+        compounds, identifiers, values, outcomes = [], [], [], []
         for record, row in zip(chunk, rows, strict=True):
             self.summary.rows_read += 1
             errors.extend(record.errors)
@@ -163,6 +173,7 @@ class _ChunkWriter:
             compounds.append(row.compound)
             identifiers.extend(self._identifiers(record, row, errors))
             values.extend(self._values(record, row))
+            outcomes.extend(self._outcomes(record, row))
             self.summary.rows_stored += 1
         with self.project.db.transaction():
             before = self.project.compounds.count()
@@ -173,13 +184,19 @@ class _ChunkWriter:
             errors.extend(duplicates)
             self.summary.duplicates += len(duplicates)
             self.summary.values_new += self.project.properties.upsert_many(fresh)
+            self.summary.values_new += self.project.assays.upsert_results(outcomes)
             self.project.jobs.add_row_errors(self.ctx.job_id, errors)
             self.project.jobs.save_checkpoint(self.ctx.job_id, {"next_row": chunk[-1].row + 1}, done=chunk[-1].row)
         self.summary.errors_sample.extend(e.describe() for e in errors[: max(0, 20 - len(self.summary.errors_sample))])
 
     def _provenance(self, record: InputRecord) -> Provenance:
         return Provenance(self.source, self.method, f"{record.row_label} {record.row}", self.retrieved_at,
-                          self.ctx.job_id)
+                          self.ctx.job_id, self.citation)
+
+    def _outcomes(self, record: InputRecord, row: StandardisedRow) -> list[AssayResult]:
+        provenance = self._provenance(record)
+        return [AssayResult(row.compound.inchikey, key, AssayOutcome(outcome), provenance)
+                for key, outcome in record.assays]
 
     def _identifiers(self, record: InputRecord, row: StandardisedRow, errors: list[RowError]) -> list[Identifier]:
         key = row.compound.inchikey

@@ -30,6 +30,7 @@ class InputRecord:
     name: str | None = None
     identifiers: list[tuple[str, IdentifierKind, str]] = field(default_factory=list)
     values: list[RecordValue] = field(default_factory=list)
+    assays: list[tuple[str, str]] = field(default_factory=list)  # (assay key, outcome)
     errors: list[RowError] = field(default_factory=list)
 
 

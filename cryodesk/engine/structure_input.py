@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cryodesk.domain import InputError, RowError
 from cryodesk.engine.records import InputRecord, RecordValue
+from cryodesk.sources.column_map import layout_from_map
 from cryodesk.sources.tabular import (
     ColumnRole,
     TableLayout,
@@ -39,7 +40,10 @@ def _looks_like_structure(text: str) -> bool:
     return looks_like_structure(text)
 
 
-def table_layout(path: Path, structure_column: str | None = None, name_column: str | None = None) -> TableLayout:
+def table_layout(path: Path, structure_column: str | None = None, name_column: str | None = None,
+                 column_map: dict | None = None) -> TableLayout:
+    if column_map:
+        return layout_from_map(path, column_map)
     return detect_layout(path, _looks_like_structure, structure_column, name_column)
 
 
@@ -49,6 +53,7 @@ def iter_table_records(path: Path, layout: TableLayout) -> Iterator[InputRecord]
     usable_props = [c for c in layout.by_role(ColumnRole.PROPERTY) if not c.problem]
     names = layout.by_role(ColumnRole.NAME)
     ids = layout.by_role(ColumnRole.IDENTIFIER)
+    assays = layout.by_role(ColumnRole.ASSAY)
     width = len(layout.columns)
     for line, cells in iter_rows(path, layout.delimiter):
         record = InputRecord(line, _cell(cells, index[structure.header]), structure.structure_kind or "smiles",
@@ -63,7 +68,23 @@ def iter_table_records(path: Path, layout: TableLayout) -> Iterator[InputRecord]
                 record.identifiers.append((spec.header, spec.identifier_kind, value))
         for spec in usable_props:
             _add_value(record, spec.header, spec.property, spec.unit, _cell(cells, index[spec.header]))
+        for spec in assays:
+            _add_outcome(record, spec.header, spec.property, _cell(cells, index[spec.header]))
         yield record
+
+
+_OUTCOMES = {"1": "active", "1.0": "active", "0": "inactive", "0.0": "inactive", "active": "active",
+             "inactive": "inactive", "inconclusive": "inconclusive"}
+
+
+def _add_outcome(record: InputRecord, field: str, assay_key: str, text: str) -> None:
+    if not text:
+        return  # blank = not tested
+    outcome = _OUTCOMES.get(text.casefold())
+    if outcome is None:
+        record.errors.append(RowError(record.row, "assay outcome must be 1/0 or active/inactive", field, text))
+        return
+    record.assays.append((assay_key, outcome))
 
 
 def _cell(cells: list[str], i: int) -> str:
@@ -92,7 +113,8 @@ def iter_sdf_records(path: Path) -> Iterator[InputRecord]:
 
 
 def _sdf_fields(record: InputRecord, fields: dict[str, str]) -> None:
-    from cryodesk.sources.tabular import _IDENTIFIER_HEADERS, _NAME_HEADERS, slug
+    from cryodesk.sources.column_map import layout_from_map
+from cryodesk.sources.tabular import _IDENTIFIER_HEADERS, _NAME_HEADERS, slug
 
     for key, text in fields.items():
         text = text.strip()

@@ -29,6 +29,7 @@ class ColumnRole(StrEnum):
     NAME = "name"
     IDENTIFIER = "identifier"
     PROPERTY = "property"
+    ASSAY = "assay"  # a column of active/inactive outcomes (1/0); ``property`` holds the assay key
     IGNORED = "ignored"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cryodesk.domain import Assay, AssayOutcome, AssayResult, Method, Provenance
+from cryodesk.domain import Assay, AssayOutcome, AssayResult, Method, ProjectError, Provenance
 from cryodesk.store._sql import ids_for_keys
 from cryodesk.store.database import Database
 
@@ -32,6 +32,9 @@ class AssayRepository:
             before = conn.total_changes()
             compound_ids = ids_for_keys(conn, "compounds", "inchikey", [r.inchikey for r in items])
             assay_ids = ids_for_keys(conn, "assays", "key", [r.assay_key for r in items])
+            unknown = {r.assay_key for r in items} - assay_ids.keys()
+            if unknown:
+                raise ProjectError(f"results refer to assays not registered: {', '.join(sorted(unknown))}")
             rows = [
                 (compound_ids[r.inchikey], assay_ids[r.assay_key], str(r.outcome), r.value, r.unit,
                  str(r.provenance.method), r.provenance.source, r.provenance.source_record_id or "",
