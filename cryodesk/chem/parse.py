@@ -244,7 +244,12 @@ def _failure_reason(label: str, text: str, unsanitized: Chem.Mol | None, log: RD
             reason += f" (contains non-ASCII character(s) {' '.join(odd)})"
         return reason
     detail = _sanitize_message(unsanitized) or log.text()
-    return f"{label} {_chemistry_category(detail)} error: {detail}"
+    category = _chemistry_category(detail)
+    reason = f"{label} {category} error: {detail}"
+    if category == "aromaticity" and _has_aromatic_nitrogen(unsanitized):
+        # By far the most common cause in published data sets: pyrrole-type N written as n.
+        reason += " (an aromatic nitrogen probably needs its hydrogen written as [nH])"
+    return reason
 
 
 def _syntax_messages(log: RDKitLogCapture, text: str) -> list[str]:
@@ -269,6 +274,10 @@ def _sanitize_message(mol: Chem.Mol) -> str:
     except Exception as exc:  # MolSanitizeException and friends carry the reason in their text
         return " ".join(str(exc).split())
     return ""
+
+
+def _has_aromatic_nitrogen(mol: Chem.Mol) -> bool:
+    return any(atom.GetAtomicNum() == 7 and atom.GetIsAromatic() for atom in mol.GetAtoms())
 
 
 def _chemistry_category(message: str) -> str:

@@ -175,20 +175,25 @@ def standardize(mol: Chem.Mol | None) -> StandardizeResult:
 
 
 def _invalid_reason(mol: Chem.Mol | None) -> str | None:
-    """Why ``mol`` does not sanitise (checked on a copy), or None if it does."""
+    """Why ``mol`` cannot be kekulized (checked on a copy), or None if it can.
+
+    Kekulization is what SMILES output, InChI and depiction all need, and what a bad normalisation
+    breaks; a full ``SanitizeMol`` does not catch it (it passes aromatic atoms on single bonds).
+    """
     if mol is None:
         return "no structure"
     try:
-        Chem.SanitizeMol(Chem.Mol(mol))
-    except Exception as exc:  # MolSanitizeException subclasses carry the reason in their text
+        Chem.Kekulize(Chem.Mol(mol))
+    except Exception as exc:  # KekulizeException carries the reason in its text
         return _exception_text(exc)
     return None
 
 
 def _standardize(mol: Chem.Mol, tools: _Tools, *, normalize: bool) -> StandardizeResult:
-    work = _cleanup(Chem.RWMol(mol), tools, normalize=normalize)
+    work, disconnected = _cleanup(Chem.RWMol(mol), tools, normalize=normalize)
     frags = _choose_fragments(work, tools)
-    parent = Chem.RWMol(frags.parent)
+    # Copy only when the fragment chooser handed back a new read-only molecule.
+    parent = frags.parent if isinstance(frags.parent, Chem.RWMol) else Chem.RWMol(frags.parent)
     charge_changed = False
     if parent.HasSubstructMatch(_CHARGED):
         # A parent with several fragments is an inorganic salt kept whole: its ions are the
@@ -196,16 +201,20 @@ def _standardize(mol: Chem.Mol, tools: _Tools, *, normalize: bool) -> Standardiz
         if len(Chem.GetMolFrags(parent)) == 1:
             charge_changed = _neutralise(parent, tools)
         if charge_changed:
-            parent = _cleanup(parent, tools, normalize=normalize)
+            parent, _ = _cleanup(parent, tools, normalize=normalize)
         if parent.HasSubstructMatch(_CHARGED):
             tools.sulfoxide.normalizeInPlace(parent)
             Chem.AssignStereochemistry(parent, cleanIt=True, force=True)
     warnings = []
+    if disconnected:
+        # Right for salts drawn with covalent metal bonds (CC(=O)O[Na]), crude for coordination
+        # compounds (nitroprusside keeps only a cyanide): say so, so nobody trusts it blindly.
+        warnings.append("bonds to metal atoms were broken (metals treated as ionic)")
     net = Chem.GetFormalCharge(parent)
     if net != 0:
         warnings.append(f"the parent keeps a net charge of {net:+d} (it has no neutral form)")
     return StandardizeResult(
-        mol=Chem.Mol(parent),
+        mol=parent,
         removed_fragments=tuple(frags.removed),
         charge_changed=charge_changed,
         warnings=tuple(warnings),
@@ -216,17 +225,23 @@ def _standardize(mol: Chem.Mol, tools: _Tools, *, normalize: bool) -> Standardiz
     )
 
 
-def _cleanup(mol: Chem.RWMol, tools: _Tools, *, normalize: bool) -> Chem.RWMol:
-    """RDKit's ``Cleanup`` with cached tools, skipping steps that would not change ``mol``."""
+def _cleanup(mol: Chem.RWMol, tools: _Tools, *, normalize: bool) -> tuple[Chem.RWMol, bool]:
+    """RDKit's ``Cleanup`` with cached tools, skipping steps that would not change ``mol``.
+
+    Returns:
+        The cleaned molecule and whether bonds to metal atoms were broken.
+    """
     if mol.HasSubstructMatch(_HYDROGEN):
         mol = Chem.RWMol(Chem.RemoveHs(mol))
+    bonds = mol.GetNumBonds()
     tools.metal.DisconnectInPlace(mol)
+    disconnected = mol.GetNumBonds() < bonds
     if normalize:
         tools.normalizer.normalizeInPlace(mol)
     if mol.HasSubstructMatch(_CHARGED_OR_ISOLATED):
         tools.reionizer.reionizeInPlace(mol)
     Chem.AssignStereochemistry(mol, cleanIt=True, force=True)
-    return mol
+    return mol, disconnected
 
 
 def _choose_fragments(mol: Chem.RWMol, tools: _Tools) -> _Fragments:

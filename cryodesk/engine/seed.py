@@ -52,7 +52,11 @@ class Manifest:
         raise InputError(f"data_sources.json has no entry '{key}'")
 
     def file(self, key: str, index: int = 0) -> Path:
-        return self.base / self.entry(key)["files"][index]
+        return self.base / _file_path(self.entry(key)["files"][index])
+
+
+def _file_path(item: str | dict[str, Any]) -> str:
+    return item["path"] if isinstance(item, dict) else item
 
 
 def load_manifest(base: Path | None = None) -> Manifest:
@@ -94,7 +98,7 @@ class SeedDefaultLibraryJob:
         ctx.progress(0, None, "reference cryoprotectants")
         n_cpas = seed_reference_cpas(project, self.manifest, ctx.job_id)
         n_mixtures = seed_reference_mixtures(project, self.manifest)
-        tabular = [e for e in self.manifest.entries if e.get("columns")]
+        tabular = [e for e in self.manifest.entries if e.get("record_kind") in ("property_values", "assay_results")]
         results: dict[str, Any] = {"reference_cpas": n_cpas, "mixtures": n_mixtures}
         for step, entry in enumerate(tabular, start=1):
             ctx.raise_if_stopped()
@@ -104,11 +108,11 @@ class SeedDefaultLibraryJob:
         return results
 
     def _import_dataset(self, ctx: JobContext, entry: dict[str, Any], step: int, steps: int) -> dict[str, Any]:
-        columns = entry["columns"]
+        columns = column_map(entry)
         if columns.get("assays"):
             register_assays(ctx.project, entry)
         params = FileImportParams(
-            path=str(self.manifest.base / entry["files"][0]), source=entry["key"], method="measured",
+            path=str(self.manifest.file(entry["key"])), source=entry["key"], method=entry.get("method", "measured"),
             column_map=columns, citation=entry.get("citation"), workers=self.workers,
         )
 
@@ -128,11 +132,36 @@ def _linked_cancel(ctx: JobContext) -> threading.Event | None:
     return ctx.cancel_event
 
 
+def _assay_columns(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in entry.get("properties", []) if p.get("kind") == "assay_outcome"]
+
+
+def column_map(entry: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's description of a data set's columns as an import column map."""
+    from cryodesk.domain.properties import property_key
+
+    columns = entry["columns"]
+    identifiers = [{"column": columns["id"], "kind": IdentifierKind.SOURCE_ID}] if columns.get("id") else []
+    external = {"csid": IdentifierKind.CHEMSPIDER_ID}
+    identifiers += [{"column": c, "kind": external[c]} for c in columns.get("external_ids", {}) if c in external]
+    return {
+        "structure": columns["smiles"],
+        "name": columns.get("name"),
+        "identifiers": [{**i, "kind": str(i["kind"])} for i in identifiers],
+        "properties": [
+            {"column": p["column"], "property": property_key(p["property"]), "unit": p.get("unit")}
+            for p in entry.get("properties", [])
+            if p.get("kind") != "assay_outcome" and not p.get("optional")
+        ],
+        "assays": [{"column": a["column"], "assay": a["property"]} for a in _assay_columns(entry)],
+    }
+
+
 def register_assays(project: Project, entry: dict[str, Any]) -> None:
     assays = [
-        Assay(a["assay"], a.get("name") or a["column"], entry["key"], a.get("description"), a.get("target"),
+        Assay(a["property"], a.get("assay") or a["column"], entry["key"], a.get("description"), a.get("target"),
               a.get("category"))
-        for a in entry["columns"]["assays"]
+        for a in _assay_columns(entry)
     ]
     project.assays.upsert_assays(assays)
 
@@ -142,7 +171,7 @@ def seed_reference_cpas(project: Project, manifest: Manifest, job_id: int | None
     from cryodesk.chem import compound_from_text
 
     entry = manifest.entry("reference_cpas")
-    path = manifest.base / entry["files"][0]
+    path = manifest.file("reference_cpas")
     source = entry["key"]
     provenance = Provenance(source, Method.LITERATURE, None, utc_now_iso(), job_id, entry.get("citation"))
     compounds, identifiers, values = [], [], []
@@ -181,7 +210,7 @@ def _reference_identifiers(key: str, row: dict[str, str], source: str) -> list[I
 
 def seed_reference_mixtures(project: Project, manifest: Manifest) -> int:
     entry = manifest.entry("reference_mixtures")
-    raw = json.loads((manifest.base / entry["files"][0]).read_text(encoding="utf-8"))
+    raw = json.loads(manifest.file("reference_mixtures").read_text(encoding="utf-8"))
     items = raw["mixtures"] if isinstance(raw, dict) else raw
     names = {n.casefold(): k for k, n in _reference_names(project)}
     mixtures = [_mixture(item, names) for item in items]
@@ -199,11 +228,20 @@ def _reference_names(project: Project) -> list[tuple[str, str]]:
 def _mixture(item: dict[str, Any], names: dict[str, str]) -> Mixture:
     components = []
     for c in item["components"]:
-        key = c.get("inchikey") or names.get(str(c.get("compound") or c["name"]).casefold())
+        label = c.get("label") or c.get("name")
+        key = c.get("inchikey") or names.get(str(c.get("compound") or label).casefold())
+        note = "; ".join(filter(None, (c.get("note"), c.get("unit_note"), _range_note(c))))
         components.append(MixtureComponent(
-            c["name"], c.get("amount"), c.get("unit"), ComponentRole(c.get("role", "other")), key, c.get("note"),
+            label, c.get("amount"), c.get("unit"), ComponentRole(c.get("role", "other")), key, note or None,
         ))
+    notes = "; ".join(filter(None, (item.get("notes"), item.get("status_detail"), item.get("total"))))
     return Mixture(
         item["name"], tuple(components), item.get("status", "unknown"), item.get("citation"), item.get("carrier"),
-        item.get("category"), item.get("notes"), tuple(item.get("aliases", [])),
+        item.get("group"), notes or None, tuple(item.get("aliases", [])),
     )
+
+
+def _range_note(component: dict[str, Any]) -> str | None:
+    if component.get("amount_min") is None and component.get("amount_max") is None:
+        return None
+    return f"published as a range {component.get('amount_min')}-{component.get('amount_max')} {component.get('unit')}"

@@ -98,7 +98,8 @@ class EngineTask(QRunnable):
             shown_total = UNKNOWN_TOTAL if total is None else min(int(total), _QT_INT_MAX)
             self.signals.progress.emit(min(int(done), _QT_INT_MAX), shown_total, message or "")
 
-    def run(self) -> None:  # noqa: D102 - QRunnable entry point, runs on the pool thread
+    def run(self) -> None:
+        """The pool thread's entry point: run the call and report how it ended."""
         started = time.perf_counter()
         try:
             result = self.fn(self._report, self.cancel_event)

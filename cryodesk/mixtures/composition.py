@@ -591,15 +591,13 @@ def convert_amount(
     """
     src, dst = parse_unit(from_unit), parse_unit(to_unit)
     if src in PER_VOLUME_UNITS and dst in PER_VOLUME_UNITS:
-        g = grams_per_litre(value, src, props)
-        out = from_grams_per_litre(g, dst, props)
-        bases = tuple(
-            f"{props.name}: {label} {sv.value:g} ({sv.basis})"
-            for label, sv in (("molar mass g/mol", props.molar_mass), ("neat density g/mL", props.density))
-            if sv is not None and ((label.startswith("molar") and {src, dst} & {Unit.MOLAR, Unit.MILLIMOLAR})
-                                   or (label.startswith("neat") and Unit.PERCENT_VV in {src, dst}))
-        )
-        return Conversion(out, dst, (), bases)
+        out = from_grams_per_litre(grams_per_litre(value, src, props), dst, props)
+        used = []
+        if {src, dst} & {Unit.MOLAR, Unit.MILLIMOLAR} and props.molar_mass is not None:
+            used.append(f"{props.name}: molar mass {props.molar_mass.value:g} g/mol ({props.molar_mass.basis})")
+        if Unit.PERCENT_VV in {src, dst} and props.density is not None:
+            used.append(f"{props.name}: neat density {props.density.value:g} g/mL ({props.density.basis})")
+        return Conversion(out, dst, (), tuple(used))
     solute = Component(props.name, value, src, ComponentRole.OTHER, props.molar_mass, props.density, props.inchikey)
     breakdown = solve_composition(
         Composition((solute,), name=f"{props.name} in water", water=water), solution_density=solution_density

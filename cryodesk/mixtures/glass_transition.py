@@ -376,10 +376,11 @@ class MixtureTgModel:
 
     def _split(self, mass_fractions: Mapping[str, float]) -> tuple[float, list[str], np.ndarray]:
         solutes = {k: float(v) for k, v in mass_fractions.items() if k.lower() != "water"}
-        if any(v < 0 for v in solutes.values()):
+        water = [float(v) for k, v in mass_fractions.items() if k.lower() == "water"]
+        if any(v < 0 for v in [*solutes.values(), *water]):
             raise ValueError(f"negative mass fraction in {dict(mass_fractions)}")
         total = sum(solutes.values())
-        w_water = float(mass_fractions.get("water", 1.0 - total))
+        w_water = water[0] if water else 1.0 - total
         if total > 1.0 + 1e-9 or abs(w_water + total - 1.0) > 1e-6:
             raise ValueError(f"mass fractions must sum to 1 (water included); got solutes {total:.6g}, water {w_water:.6g}")
         names = list(solutes)

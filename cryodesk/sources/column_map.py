@@ -14,6 +14,7 @@ from cryodesk.domain import IdentifierKind, InputError
 from cryodesk.domain.units import canonical_unit
 from cryodesk.sources.tabular import ColumnRole, ColumnSpec, TableLayout, read_header
 
+
 def layout_from_map(path, column_map: Mapping[str, Any]) -> TableLayout:
     """Build the layout of ``path`` from an explicit mapping; every named column must exist.
 

@@ -329,7 +329,7 @@ def chembl_molecule(chembl_id: str) -> dict[str, Any] | None:
 
 @cache
 def _generated_molecule_cached(chembl_id: str, smiles: str) -> dict[str, Any]:
-    from rdkit.Chem import Crippen, Descriptors, Lipinski, QED, rdMolDescriptors
+    from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
 
     chem = _rdkit()
     mol = chem.MolFromSmiles(smiles)

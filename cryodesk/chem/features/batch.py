@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
+from rdkit import rdBase
 
 from cryodesk.chem.features.fingerprints import FingerprintSpec, unpack_bits
 from cryodesk.chem.features.parsing import Structure, parse_structure
@@ -26,6 +27,7 @@ __all__ = [
     "ChunkExecutor",
     "FeatureMatrix",
     "FingerprintMatrix",
+    "SerialExecutor",
     "compute_fingerprints",
     "featurize",
 ]
@@ -52,8 +54,12 @@ class ChunkExecutor(Protocol):
     ) -> list[R]: ...
 
 
-class _SerialExecutor:
-    # The executor=None fallback. It mirrors engine's InProcessExecutor (which chem cannot import).
+class SerialExecutor:
+    """Runs chunks one after another in this thread: the ``executor=None`` fallback.
+
+    It mirrors ``cryodesk.engine.executor.InProcessExecutor``, which ``chem`` may not import.
+    """
+
     @property
     def threads_per_task(self) -> int:
         return os.cpu_count() or 1
@@ -168,7 +174,10 @@ def _run_chunk(
     else:
         block = np.full((len(items), width), np.nan, np.float32)
     if mols:
-        values, errors = compute(mols, num_threads)
+        # Descriptor code logs warnings per molecule ("not removing hydrogen atom without
+        # neighbors"); in a batch they are noise, and real errors come back as exceptions.
+        with rdBase.BlockLogs():
+            values, errors = compute(mols, num_threads)
         rows = np.asarray(positions, np.intp)
         block[rows] = values if is_fingerprint else _to_float32(values)
         for local, reason in errors:
@@ -200,7 +209,7 @@ def _map_feature_set(
 ) -> tuple[np.ndarray, Failures]:
     if feature_set.check is not None:
         feature_set.check()  # fail fast in the caller, not once per worker
-    runner = executor if executor is not None else _SerialExecutor()
+    runner = executor if executor is not None else SerialExecutor()
     items = list(structures)
     size = chunk_size or _default_chunk_size(len(items), executor, feature_set)
     chunks = [items[start : start + size] for start in range(0, len(items), size)]

@@ -68,7 +68,9 @@ class FingerprintSpec:
 FINGERPRINTS: dict[str, FingerprintSpec] = {
     spec.name: spec
     for spec in (
-        FingerprintSpec("morgan2", "morgan", 2048, radius=2, description="Morgan (ECFP4-like) bits, radius 2"),
+        FingerprintSpec(
+            "morgan2", "morgan", 2048, radius=2, description="Morgan (ECFP4-like) bits, radius 2"
+        ),
         FingerprintSpec(
             "morgan2_counts", "morgan", 2048, counts=True, radius=2, description="Morgan counts, radius 2"
         ),

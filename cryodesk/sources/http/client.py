@@ -354,7 +354,7 @@ class HttpClient:
     def _from_cache(self, cached: CachedResponse, method: str, started: float) -> HttpResponse:
         elapsed = self.clock.monotonic() - started
         if cached.status == 404:
-            self._metrics.add("errors")
+            self._metrics.add("not_found")
             code, message = self._fault(cached.content, cached.content_type)
             raise NotFoundError(
                 "not found (cached)",
@@ -395,7 +395,7 @@ class HttpClient:
                 now = self.clock.time()
                 self.cache.set(key, CachedResponse(status, content, content_type, shown_url, now, now + ttl))
         if status >= 400:
-            self._metrics.add("errors")
+            self._metrics.add("not_found" if status == 404 else "errors")
             code, message = self._fault(content, content_type)
             error = NotFoundError if status == 404 else RequestRejectedError
             raise error(

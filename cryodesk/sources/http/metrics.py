@@ -20,7 +20,8 @@ class ClientMetrics:
         retries: attempts repeated after a transient failure.
         transient_failures: attempts that failed in a retryable way (5xx, 429, timeout,
             connection reset, truncated or non-JSON body).
-        errors: calls that ended in an exception (after any retries).
+        errors: calls that ended in an error (after any retries); 404s are counted apart.
+        not_found: calls answered 404 (a normal "no result" for most services).
         throttle_events: replies per throttling colour other than Green ("Yellow", "Red", "Black").
         breaker_openings: times this client's failures opened the service's circuit breaker.
         breaker_rejections: calls refused because the breaker was open.
@@ -37,6 +38,7 @@ class ClientMetrics:
     retries: int = 0
     transient_failures: int = 0
     errors: int = 0
+    not_found: int = 0
     throttle_events: Mapping[str, int] = field(default_factory=dict)
     breaker_openings: int = 0
     breaker_rejections: int = 0
@@ -63,6 +65,7 @@ class ClientMetrics:
             retries=self.retries - earlier.retries,
             transient_failures=self.transient_failures - earlier.transient_failures,
             errors=self.errors - earlier.errors,
+            not_found=self.not_found - earlier.not_found,
             throttle_events={c: n for c, n in events.items() if n},
             breaker_openings=self.breaker_openings - earlier.breaker_openings,
             breaker_rejections=self.breaker_rejections - earlier.breaker_rejections,
@@ -83,6 +86,7 @@ class MetricsRecorder:
         "retries",
         "transient_failures",
         "errors",
+        "not_found",
         "breaker_openings",
         "breaker_rejections",
         "cache_hits",

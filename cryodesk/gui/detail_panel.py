@@ -1,0 +1,266 @@
+"""The detail panel: one compound with every value and where it came from.
+
+Shows a large depiction, the identity (name, InChIKey, formula, SMILES), and three tables:
+property values with their full provenance (source, method, record id, citation, flags),
+identifiers with their source and confidence, and assay results. Conflicting values are listed
+side by side, as the store keeps them; nothing is reconciled away here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontDatabase, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cryodesk.domain import AssayResult, Identifier, PropertyValue, Provenance
+from cryodesk.engine.service import CompoundDetail
+from cryodesk.gui.depiction import DepictionCache
+from cryodesk.gui.molecule_table import draw_fitted
+
+PROPERTY_HEADERS = ("Property", "Value", "Unit", "Conditions", "Method", "Source", "Record", "Citation", "Flags")
+IDENTIFIER_HEADERS = ("Kind", "Value", "Source", "Confidence")
+ASSAY_HEADERS = ("Assay", "Outcome", "Value", "Unit", "Method", "Source", "Record", "Citation")
+CITATION_WIDTH = 260
+
+
+class StructureView(QWidget):
+    """A depiction drawn to fit the widget, from the shared cache."""
+
+    def __init__(self, depictions: DepictionCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._depictions = depictions
+        self._smiles: str | None = None
+        self.setMinimumSize(240, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        depictions.ready.connect(self._on_ready)
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 220)
+
+    def set_smiles(self, smiles: str | None) -> None:
+        self._smiles = smiles
+        self.update()
+
+    def is_drawn(self) -> bool:
+        """True when the structure (or its "cannot draw" text) is on screen, not a pending placeholder."""
+        if not self._smiles:
+            return True
+        found = self._depictions.lookup(self._smiles, self.width() - 8, self.height() - 8, self.devicePixelRatioF())
+        return found is not None
+
+    def _on_ready(self, smiles: str) -> None:
+        if smiles == self._smiles:
+            self.update()
+
+    def paintEvent(self, event: object) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
+        rect = self.rect().adjusted(4, 4, -4, -4)
+        if self._smiles:
+            found = self._depictions.lookup(self._smiles, rect.width(), rect.height(), self.devicePixelRatioF())
+            if found is None or found is DepictionCache.FAILED:
+                painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                text = "drawing…" if found is None else self._smiles
+                painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), text)
+            else:
+                draw_fitted(painter, rect, found)  # type: ignore[arg-type]
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.drawRect(QRect(0, 0, self.width() - 1, self.height() - 1))
+        painter.end()
+
+
+class CompoundDetailPanel(QWidget):
+    """Everything stored about the selected compound. Fill it with :meth:`show_detail`."""
+
+    shown = Signal(str)  # InChIKey of the compound now displayed
+
+    def __init__(self, depictions: DepictionCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CompoundDetailPanel")
+        self.detail: CompoundDetail | None = None
+        self._stack = QStackedWidget(self)
+        self._placeholder = QLabel("Select a compound to see its values and where each one came from.")
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self._stack.addWidget(self._placeholder)
+        self._stack.addWidget(self._build_content(depictions))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self._stack)
+
+    def _build_content(self, depictions: DepictionCache) -> QWidget:
+        content = QWidget(self)
+        self.structure = StructureView(depictions, content)
+        self.name_label = QLabel(content)
+        title_font = QFont(self.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.35)
+        title_font.setBold(True)
+        self.name_label.setFont(title_font)
+        self.name_label.setWordWrap(True)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.inchikey_label = _selectable(QLabel(content))
+        self.inchikey_label.setFont(mono)
+        self.formula_label = _selectable(QLabel(content))
+        self.smiles_label = _selectable(QLabel(content))
+        self.smiles_label.setFont(mono)
+        self.smiles_label.setWordWrap(True)
+
+        identity = QVBoxLayout()
+        identity.setSpacing(4)
+        for widget in (self.name_label, self.inchikey_label, self.formula_label, self.smiles_label):
+            identity.addWidget(widget)
+        identity.addStretch(1)
+        top = QHBoxLayout()
+        top.addWidget(self.structure, 0)
+        top.addLayout(identity, 1)
+
+        self.properties_table = _table(PROPERTY_HEADERS, content)
+        self.identifiers_table = _table(IDENTIFIER_HEADERS, content)
+        self.assays_table = _table(ASSAY_HEADERS, content)
+        self.tabs = QTabWidget(content)
+        self.tabs.addTab(self.properties_table, "Properties")
+        self.tabs.addTab(self.identifiers_table, "Identifiers")
+        self.tabs.addTab(self.assays_table, "Assays")
+
+        line = QFrame(content)
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(line)
+        layout.addWidget(self.tabs, 1)
+        return content
+
+    # -- filling -----------------------------------------------------------------------------------
+    def clear(self) -> None:
+        self.detail = None
+        self.structure.set_smiles(None)
+        self._stack.setCurrentIndex(0)
+
+    def show_message(self, text: str) -> None:
+        self.clear()
+        self._placeholder.setText(text)
+
+    def show_detail(self, detail: CompoundDetail | None) -> None:
+        """Show ``detail`` (None: the compound is gone, e.g. another project was opened)."""
+        if detail is None:
+            self.show_message("This compound is no longer in the project.")
+            return
+        self.detail = detail
+        c = detail.compound
+        self.structure.set_smiles(c.smiles)
+        self.name_label.setText(c.name or "(no name)")
+        self.inchikey_label.setText(c.inchikey)
+        mw = "" if c.mol_weight is None else f"   MW {c.mol_weight:.2f} g/mol"
+        self.formula_label.setText(f"{c.formula}{mw}   (standardisation {c.std_version})")
+        self.smiles_label.setText(c.smiles)
+        self._fill_properties(detail.properties)
+        self._fill_identifiers(detail.identifiers)
+        self._fill_assays(detail.assay_results)
+        self.tabs.setTabText(0, f"Properties ({len(detail.properties)})")
+        self.tabs.setTabText(1, f"Identifiers ({len(detail.identifiers)})")
+        self.tabs.setTabText(2, f"Assays ({len(detail.assay_results)})")
+        self._stack.setCurrentIndex(1)
+        self.shown.emit(c.inchikey)
+
+    def _fill_properties(self, values: Sequence[PropertyValue]) -> None:
+        rows = []
+        for v in values:
+            p = v.provenance
+            rows.append(([v.property, _value_text(v.value, v.value_text), v.unit or "", v.conditions or "",
+                          str(p.method), p.source, p.source_record_id or "", p.citation or "", ", ".join(v.flags)],
+                         _provenance_tip(p, v.value_text)))
+        _fill(self.properties_table, rows, numeric_columns=(1,))
+
+    def _fill_identifiers(self, identifiers: Sequence[Identifier]) -> None:
+        rows = [([str(i.kind), i.value, i.source, f"{i.confidence:.2f}"], None) for i in identifiers]
+        _fill(self.identifiers_table, rows, numeric_columns=(3,))
+
+    def _fill_assays(self, results: Sequence[AssayResult]) -> None:
+        rows = []
+        for r in results:
+            p = r.provenance
+            rows.append(([r.assay_key, str(r.outcome), _value_text(r.value, None), r.unit or "", str(p.method),
+                          p.source, p.source_record_id or "", p.citation or ""], _provenance_tip(p, None)))
+        _fill(self.assays_table, rows, numeric_columns=(2,))
+
+
+def _selectable(label: QLabel) -> QLabel:
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _table(headers: Sequence[str], parent: QWidget) -> QTableWidget:
+    table = QTableWidget(0, len(headers), parent)
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[tuple[Sequence[str], str | None]],
+          numeric_columns: Sequence[int] = ()) -> None:
+    table.setSortingEnabled(False)  # filling a sorted table re-sorts on every item
+    table.clearContents()
+    table.setRowCount(len(rows))
+    for r, (cells, tip) in enumerate(rows):
+        for c, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if c in numeric_columns:
+                item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+            tooltip = tip or ""
+            if len(text) > 40:  # long cells (citations) are elided: the tooltip carries the whole text
+                tooltip = f"{text}\n\n{tip}" if tip else text
+            item.setToolTip(tooltip)
+            table.setItem(r, c, item)
+    table.resizeColumnsToContents()  # a compound has tens of values, not thousands
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    if "Citation" in headers:
+        column = headers.index("Citation")
+        table.setColumnWidth(column, min(table.columnWidth(column), CITATION_WIDTH))
+    table.setSortingEnabled(True)
+
+
+def _value_text(value: float | None, text: str | None) -> str:
+    if value is None:
+        return text or ""
+    return f"{value:.6g}"
+
+
+def _provenance_tip(p: Provenance, original: str | None) -> str:
+    parts = [f"Source: {p.source}", f"Method: {p.method}"]
+    if p.source_record_id:
+        parts.append(f"Record: {p.source_record_id}")
+    if p.citation:
+        parts.append(f"Citation: {p.citation}")
+    if p.retrieved_at:
+        parts.append(f"Retrieved: {p.retrieved_at}")
+    if p.job_id is not None:
+        parts.append(f"Written by job {p.job_id}")
+    if original:
+        parts.append(f"As read: {original}")
+    return "\n".join(parts)
