@@ -108,7 +108,9 @@ def compound_from_text(text: object, kind: str = "auto", name: str | None = None
                 return IdentityResult(None, error=parsed.error, stage="parse")
             result = _identify(standardize(parsed.mol), _clean_name(name) or parsed.name, parsed.warnings)
         except Exception as exc:  # last line of defence: one odd structure must not stop an import
-            return IdentityResult(None, error=f"internal error: {type(exc).__name__}: {exc}", stage="identity")
+            return IdentityResult(
+                None, error=f"internal error: {type(exc).__name__}: {exc}", stage="identity"
+            )
     return _add_warnings(result, log.messages)
 
 
@@ -131,7 +133,9 @@ def compound_from_mol(mol: Chem.Mol | None, name: str | None = None) -> Identity
                 mol_name = mol.GetProp("_Name")
             result = _identify(standardize(mol), _clean_name(name) or _clean_name(mol_name), ())
         except Exception as exc:  # last line of defence, as in compound_from_text
-            return IdentityResult(None, error=f"internal error: {type(exc).__name__}: {exc}", stage="identity")
+            return IdentityResult(
+                None, error=f"internal error: {type(exc).__name__}: {exc}", stage="identity"
+            )
     return _add_warnings(result, log.messages)
 
 

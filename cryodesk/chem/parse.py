@@ -85,6 +85,28 @@ def detect_kind(text: str) -> str:
     return "smiles"
 
 
+def looks_like_structure(text: object) -> bool:
+    """Whether a cell looks like a structure (InChI, molblock or a parsable SMILES).
+
+    Meant for finding the structure column of a table by content, so it is cheap and quiet; a
+    SMILES must be a single token (``"Water"`` or ``"n/a"`` are not structures).
+
+    Args:
+        text: the cell.
+
+    Returns:
+        True if the text reads as a structure.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return False
+    kind = detect_kind(text)
+    if kind in ("inchi", "molblock"):
+        return True
+    if kind != "smiles" or len(text.split()) != 1:
+        return False
+    return parse_smiles(text).ok
+
+
 def parse_structure(text: object, kind: str = "auto") -> ParseResult:
     """Parse SMILES, InChI or molblock text, detecting which when ``kind`` is ``"auto"``.
 
@@ -114,7 +136,9 @@ def parse_structure(text: object, kind: str = "auto") -> ParseResult:
         return parse_inchi(text)
     if kind == "molblock":
         return parse_molblock(text)
-    return ParseResult(None, f"unknown structure kind {kind!r} (use one of {', '.join(KINDS)})", kind="smiles")
+    return ParseResult(
+        None, f"unknown structure kind {kind!r} (use one of {', '.join(KINDS)})", kind="smiles"
+    )
 
 
 def parse_smiles(text: object) -> ParseResult:

@@ -165,8 +165,12 @@ def standardize(mol: Chem.Mol | None) -> StandardizeResult:
             with capture_rdkit_log() as log:
                 result = _standardize(mol, _tools(), normalize=False)
                 if (second := _invalid_reason(result.mol)) is not None:
-                    return StandardizeResult(None, error=f"standardisation gave an invalid structure: {second}")
-            result = replace(result, warnings=(f"functional-group normalisation skipped: {problem}", *result.warnings))
+                    return StandardizeResult(
+                        None, error=f"standardisation gave an invalid structure: {second}"
+                    )
+            result = replace(
+                result, warnings=(f"functional-group normalisation skipped: {problem}", *result.warnings)
+            )
     except Exception as exc:  # RDKit raises several unrelated types; the caller needs a reason
         return StandardizeResult(None, error=f"standardisation failed: {_exception_text(exc)}")
     if log.messages:

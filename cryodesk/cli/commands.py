@@ -14,15 +14,18 @@ from cryodesk.engine.file_import import FileImportParams
 from cryodesk.engine.service import Workbench
 
 
-def _progress_printer(label: str):
-    last = {"shown": -1}
+def _progress_printer(label: str, interval_s: float = 0.5):
+    import time
+
+    last = {"at": 0.0}
 
     def show(done: int, total: int | None, message: str) -> None:
-        step = done // 1000
-        if step != last["shown"]:
-            last["shown"] = step
-            of = f"/{total}" if total else ""
-            print(f"\r{label}: {done}{of} {message}", end="", file=sys.stderr, flush=True)
+        now = time.monotonic()
+        if now - last["at"] < interval_s and (total is None or done < total):
+            return
+        last["at"] = now
+        of = f"/{total}" if total else ""
+        print(f"\r{label}: {done}{of} {message}\033[K", end="", file=sys.stderr, flush=True)
 
     return show
 
@@ -192,7 +195,11 @@ def _show_job(wb: Workbench, job_id: int, as_json: bool) -> int:
     if job.checkpoint:
         print(f"  checkpoint {job.checkpoint}")
     for key, value in job.metrics.items():
-        print(f"  metric {key}: {value}")
+        if isinstance(value, dict):
+            shown = {k: v for k, v in value.items() if k not in ("errors_sample",)}
+            print(f"  {key}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+        else:
+            print(f"  metric {key}: {value}")
     print(f"  row errors: {len(errors)}")
     for e in errors:
         print(f"    {e.describe()}")

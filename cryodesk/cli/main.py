@@ -68,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_gui(args.project)
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        # Output piped into `head` and friends: stop quietly like other Unix tools.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exit_codes.OK
     except InputError as exc:
         return _fail(exc, exit_codes.INPUT_ERROR)
     except ProjectError as exc:

@@ -70,9 +70,16 @@ def load_manifest(base: Path | None = None) -> Manifest:
     return Manifest(list(entries), base)
 
 
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return "\n".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def data_source_records(manifest: Manifest) -> list[DataSource]:
     return [
-        DataSource(e["key"], e["title"], e.get("licence"), e.get("citation"), e.get("url"), e.get("notes"))
+        DataSource(e["key"], e["title"], _text(e.get("licence")), _text(e.get("citation")), e.get("url"),
+                   _text(e.get("notes")))
         for e in manifest.entries
     ]
 

@@ -12,9 +12,9 @@ from cryodesk.sources.tabular import (
     ColumnRole,
     TableLayout,
     detect_layout,
+    field_spec,
     iter_rows,
     parse_cell,
-    property_column,
 )
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt")
@@ -113,19 +113,16 @@ def iter_sdf_records(path: Path) -> Iterator[InputRecord]:
 
 
 def _sdf_fields(record: InputRecord, fields: dict[str, str]) -> None:
-    from cryodesk.sources.column_map import layout_from_map
-from cryodesk.sources.tabular import _IDENTIFIER_HEADERS, _NAME_HEADERS, slug
-
     for key, text in fields.items():
         text = text.strip()
         if not text:
             continue
-        if slug(key) in _NAME_HEADERS:
+        spec = field_spec(key)
+        if spec.role is ColumnRole.NAME:
             record.name = text
-        elif slug(key) in _IDENTIFIER_HEADERS:
-            record.identifiers.append((key, _IDENTIFIER_HEADERS[slug(key)], text))
+        elif spec.role is ColumnRole.IDENTIFIER:
+            record.identifiers.append((key, spec.identifier_kind, text))
         else:
-            spec = property_column(key)
             if spec.problem:
                 record.errors.append(RowError(record.row, spec.problem, key, text))
             elif parse_cell(text, spec.unit).error is None:

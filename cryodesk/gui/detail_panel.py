@@ -36,6 +36,7 @@ PROPERTY_HEADERS = ("Property", "Value", "Unit", "Conditions", "Method", "Source
 IDENTIFIER_HEADERS = ("Kind", "Value", "Source", "Confidence")
 ASSAY_HEADERS = ("Assay", "Outcome", "Value", "Unit", "Method", "Source", "Record", "Citation")
 CITATION_WIDTH = 260
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 1  # the full record text of a row, on its first cell
 
 
 class StructureView(QWidget):
@@ -137,6 +138,18 @@ class CompoundDetailPanel(QWidget):
         self.tabs.addTab(self.properties_table, "Properties")
         self.tabs.addTab(self.identifiers_table, "Identifiers")
         self.tabs.addTab(self.assays_table, "Assays")
+        # The tables are wide; the full record of the row in focus is always readable here.
+        self.provenance_label = _selectable(QLabel(content))
+        self.provenance_label.setObjectName("ProvenanceLabel")
+        self.provenance_label.setWordWrap(True)
+        self.provenance_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.provenance_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.provenance_label.setFrameShape(QFrame.Shape.StyledPanel)
+        self.provenance_label.setMinimumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        self.provenance_label.setMargin(6)
+        for table in (self.properties_table, self.identifiers_table, self.assays_table):
+            table.currentCellChanged.connect(lambda row, _c, _pr, _pc, table=table: self._show_record(table, row))
+        self.tabs.currentChanged.connect(lambda _i: self._show_record(self.tabs.currentWidget(), None))
 
         line = QFrame(content)
         line.setFrameShape(QFrame.Shape.HLine)
@@ -146,7 +159,17 @@ class CompoundDetailPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(line)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.provenance_label)
         return content
+
+    def _show_record(self, table: QWidget, row: int | None) -> None:
+        if not isinstance(table, QTableWidget) or table is not self.tabs.currentWidget():
+            return
+        if row is None or row < 0:
+            row = table.currentRow()
+        item = table.item(row, 0) if row is not None and row >= 0 else None
+        text = item.data(RECORD_ROLE) if item is not None else None
+        self.provenance_label.setText(text or "Select a row to see where its value came from.")
 
     # -- filling -----------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -184,22 +207,31 @@ class CompoundDetailPanel(QWidget):
         rows = []
         for v in values:
             p = v.provenance
-            rows.append(([v.property, _value_text(v.value, v.value_text), v.unit or "", v.conditions or "",
-                          str(p.method), p.source, p.source_record_id or "", p.citation or "", ", ".join(v.flags)],
-                         _provenance_tip(p, v.value_text)))
+            value = _value_text(v.value, v.value_text)
+            headline = f"{v.property} = {value} {v.unit or ''}".rstrip() + (f" ({v.conditions})" if v.conditions else "")
+            rows.append(([v.property, value, v.unit or "", v.conditions or "", str(p.method), p.source,
+                          p.source_record_id or "", p.citation or "", ", ".join(v.flags)],
+                         _record_text(headline, p, v.value_text, v.flags)))
         _fill(self.properties_table, rows, numeric_columns=(1,))
+        self._show_record(self.properties_table, None)
 
     def _fill_identifiers(self, identifiers: Sequence[Identifier]) -> None:
-        rows = [([str(i.kind), i.value, i.source, f"{i.confidence:.2f}"], None) for i in identifiers]
+        rows = [([str(i.kind), i.value, i.source, f"{i.confidence:.2f}"],
+                 f"{i.kind}: {i.value}\nSource: {i.source}\nConfidence: {i.confidence:.2f}") for i in identifiers]
         _fill(self.identifiers_table, rows, numeric_columns=(3,))
+        self._show_record(self.identifiers_table, None)
 
     def _fill_assays(self, results: Sequence[AssayResult]) -> None:
         rows = []
         for r in results:
             p = r.provenance
-            rows.append(([r.assay_key, str(r.outcome), _value_text(r.value, None), r.unit or "", str(p.method),
-                          p.source, p.source_record_id or "", p.citation or ""], _provenance_tip(p, None)))
+            value = _value_text(r.value, None)
+            measured = f"{value} {r.unit or ''}".strip()
+            headline = f"{r.assay_key}: {r.outcome}" + (f" ({measured})" if measured else "")
+            rows.append(([r.assay_key, str(r.outcome), value, r.unit or "", str(p.method),
+                          p.source, p.source_record_id or "", p.citation or ""], _record_text(headline, p, None, ())))
         _fill(self.assays_table, rows, numeric_columns=(2,))
+        self._show_record(self.assays_table, None)
 
 
 def _selectable(label: QLabel) -> QLabel:
@@ -230,8 +262,10 @@ def _fill(table: QTableWidget, rows: Sequence[tuple[Sequence[str], str | None]],
     for r, (cells, tip) in enumerate(rows):
         for c, text in enumerate(cells):
             item = QTableWidgetItem(text)
+            if c == 0:
+                item.setData(RECORD_ROLE, tip)
             if c in numeric_columns:
-                item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             tooltip = tip or ""
             if len(text) > 40:  # long cells (citations) are elided: the tooltip carries the whole text
                 tooltip = f"{text}\n\n{tip}" if tip else text
@@ -251,10 +285,10 @@ def _value_text(value: float | None, text: str | None) -> str:
     return f"{value:.6g}"
 
 
-def _provenance_tip(p: Provenance, original: str | None) -> str:
-    parts = [f"Source: {p.source}", f"Method: {p.method}"]
-    if p.source_record_id:
-        parts.append(f"Record: {p.source_record_id}")
+def _record_text(headline: str, p: Provenance, original: str | None, flags: Sequence[str]) -> str:
+    """The full record of one value: what, where from, how, and anything flagged."""
+    parts = [headline, f"Source: {p.source}" + (f", record {p.source_record_id}" if p.source_record_id else ""),
+             f"Method: {p.method}"]
     if p.citation:
         parts.append(f"Citation: {p.citation}")
     if p.retrieved_at:
@@ -263,4 +297,6 @@ def _provenance_tip(p: Provenance, original: str | None) -> str:
         parts.append(f"Written by job {p.job_id}")
     if original:
         parts.append(f"As read: {original}")
+    if flags:
+        parts.append(f"Flags: {', '.join(flags)}")
     return "\n".join(parts)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import platform
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+import PySide6
+from PySide6.QtCore import Qt, qVersion
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -69,6 +71,8 @@ def _about_html(project_path: Path | None, log_file: Path | None) -> str:
         "<p>The embedded reference data are listed, with their licences and citations, under "
         "<i>Data sources</i>. Please cite them when you use their values.</p>"
         f"<table cellspacing='6'>{''.join(rows)}</table>"
+        f"<p style='color:gray'>Python {html.escape(platform.python_version())}, "
+        f"PySide6 {html.escape(PySide6.__version__)} (Qt {html.escape(qVersion())})</p>"
     )
 
 
@@ -110,6 +114,9 @@ class ImportSummaryDialog(QDialog):
         self.headline.setWordWrap(True)
         self.headline.setTextFormat(Qt.TextFormat.PlainText)
         self.headline.setText(_headline(state, error_text))
+        bold = self.headline.font()
+        bold.setBold(True)
+        self.headline.setFont(bold)
         form = QFormLayout()
         self.figures: dict[str, int] = {}
         for label, attr in (("Rows read", "rows_read"), ("Rows stored", "rows_stored"),
@@ -145,6 +152,8 @@ class ImportSummaryDialog(QDialog):
             reason.setToolTip(e.describe())
             self.errors_table.setItem(r, 3, reason)
         self.errors_table.resizeColumnsToContents()
+        for column, least in ((0, 64), (1, 90), (2, 120)):  # room for the sort arrow and short values
+            self.errors_table.setColumnWidth(column, max(least, min(self.errors_table.columnWidth(column), 240)))
         self.errors_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.errors_table.setSortingEnabled(True)
         shown = len(errors)

@@ -55,6 +55,7 @@ SEARCH_DEBOUNCE_MS = 250  # typing "glycerol" runs one search, not eight
 DETAIL_DEBOUNCE_MS = 60  # holding an arrow key through the table loads the row you stop on
 LIVE_REFRESH_MS = 1500  # while a job writes rows, the table re-reads at most this often
 SHUTDOWN_WAIT_MS = 15_000
+DETAIL_DOCK_WIDTH = 500
 ROW_ERRORS_SHOWN = 1000
 IMPORT_FILTER = "Structure files (*.csv *.tsv *.tab *.txt *.sdf *.sd *.mol *.smi *.smiles *.ism *.gz);;" \
     "CSV / TSV (*.csv *.tsv *.tab *.txt);;SDF (*.sdf *.sd *.mol);;SMILES (*.smi *.smiles *.ism);;All files (*)"
@@ -421,8 +422,11 @@ class MainWindow(QMainWindow):
         self.search_done.emit(len(result.ids), result.total)
 
     def _on_search_failed(self, error: str) -> None:
-        self.statusBar().showMessage(f"Search failed: {error}", 10_000)
-        self.search_done.emit(self.model.rowCount(), self.model.total)
+        # Rows of the previous query under the new query's text would mislead; show none, and why.
+        self.model.set_ids([], self.model.total)
+        self.detail.clear()
+        self.statusBar().showMessage(f"Search failed: {error}", 15_000)
+        self.search_done.emit(0, self.model.total)
 
     def _update_count(self) -> None:
         shown, total = self.model.rowCount(), self.model.total
@@ -615,7 +619,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)  # type: ignore[arg-type]
         else:
-            self.resizeDocks([self.detail_dock], [560], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.detail_dock], [DETAIL_DOCK_WIDTH], Qt.Orientation.Horizontal)
         header = settings.value("main_window/table_header")
         if header is not None:
             self.table.horizontalHeader().restoreState(header)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from enum import IntEnum
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -58,13 +58,12 @@ HEADERS: dict[Column, tuple[str, str]] = {
     Column.VALUES: ("# values", "Property values stored for this compound, from every source"),
 }
 
-DEFAULT_WIDTHS: dict[Column, int] = {
+DEFAULT_WIDTHS: dict[Column, int] = {  # the last column stretches to the viewport's edge
     Column.STRUCTURE: STRUCTURE_WIDTH,
-    Column.NAME: 220,
-    Column.INCHIKEY: 250,
-    Column.FORMULA: 120,
-    Column.MW: 80,
-    Column.VALUES: 80,
+    Column.NAME: 190,
+    Column.FORMULA: 96,
+    Column.MW: 64,
+    Column.VALUES: 64,
 }
 
 SMILES_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -302,7 +301,7 @@ class MoleculeTableView(QTableView):
         vheader.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)
         header.setHighlightSections(False)
         self.delegate = StructureDelegate(depictions, self)
         self.setItemDelegateForColumn(Column.STRUCTURE, self.delegate)
@@ -311,6 +310,9 @@ class MoleculeTableView(QTableView):
     def apply_default_widths(self) -> None:
         for column, width in DEFAULT_WIDTHS.items():
             self.setColumnWidth(column, width)
+        # An InChIKey is always 27 characters: size its column to the font rather than guess.
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.setColumnWidth(Column.INCHIKEY, QFontMetrics(mono).horizontalAdvance("M" * 27) + 14)
 
     def visible_rows(self) -> range:
         """Rows at least partly inside the viewport."""

@@ -117,6 +117,16 @@ def property_column(header: str) -> ColumnSpec:
     return ColumnSpec(header, ColumnRole.PROPERTY, key, unit, unit_text, problem=problem)
 
 
+def field_spec(header: str) -> ColumnSpec:
+    """Role of a named data field (an SDF tag) from its name alone: name, identifier or property."""
+    key = slug(header)
+    if key in _NAME_HEADERS:
+        return ColumnSpec(header, ColumnRole.NAME)
+    if key in _IDENTIFIER_HEADERS:
+        return ColumnSpec(header, ColumnRole.IDENTIFIER, identifier_kind=_IDENTIFIER_HEADERS[key])
+    return property_column(header)
+
+
 @dataclass(frozen=True, slots=True)
 class CellValue:
     value: float | None
@@ -150,7 +160,8 @@ def parse_cell(text: str, column_unit: str | None) -> CellValue:
     if cell_unit_text:
         cell_unit = canonical_unit(cell_unit_text)
         if cell_unit is None:
-            return CellValue(None, column_unit, raw, error=f"unknown unit '{cell_unit_text}'")
+            expected = f"; the column unit is '{column_unit}'" if column_unit else ""
+            return CellValue(None, column_unit, raw, error=f"unit '{cell_unit_text}' is not known{expected}")
         if column_unit and cell_unit != column_unit:
             try:
                 value = convert(value, cell_unit, column_unit)

@@ -20,6 +20,7 @@ DMSO,CS(C)=O,,18.5,67-68-4
 methanol,CO,-5,,
 sodium acetate,CC(=O)[O-].[Na+],,324,127-09-3
 ethylene glycol,OCCO,150 K,-12.9 °C,107-21-1
+propylene glycol,CC(O)CO,3 M,,57-55-6
 valence,C(C)(C)(C)(C)C,200,,
 """
 
@@ -47,10 +48,11 @@ def test_bad_csv_rows_are_reported_by_row_and_field_and_good_rows_land(workbench
     # Rejected rows: structure problems, each named by line and column.
     assert "parse" in errors[(3, "smiles")].reason.casefold() or "smiles" in errors[(3, "smiles")].reason.casefold()
     assert errors[(4, "smiles")].reason == "empty structure"
-    assert (11, "smiles") in errors and "valence" in errors[(11, "smiles")].reason.casefold()
+    assert (12, "smiles") in errors and "valence" in errors[(12, "smiles")].reason.casefold()
     assert summary.rows_rejected == 3
     # Field problems keep the row: wrong unit, impossible temperature, bad CAS check digit.
-    assert "does not match the column unit" in errors[(5, "Tg (K)")].reason
+    assert errors[(5, "Tg (K)")].reason == "unit 'mg' is not known; the column unit is 'K'"
+    assert "does not match the column unit 'K'" in errors[(11, "Tg (K)")].reason
     assert "below absolute zero" in errors[(8, "Tg (K)")].reason
     assert "CAS" in errors[(7, "CAS")].reason
     # The exact duplicate of row 2 is not stored twice.

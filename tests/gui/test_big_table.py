@@ -13,7 +13,7 @@ from cryodesk.gui.main_window import MainWindow
 from cryodesk.gui.molecule_table import SMILES_ROLE, Column
 from cryodesk.store import CompoundRow
 
-from .conftest import BIG_PROJECT_ROWS, SCREENSHOT_DIR, has_chemistry
+from .helpers import BIG_PROJECT_ROWS, SCREENSHOT_DIR, has_depiction
 
 
 class CountingWorkbench(Workbench):
@@ -105,7 +105,7 @@ def test_100k_rows_fetch_only_what_is_visible(qtbot, big_project: Path) -> None:
 
     table.scrollToTop()
     depictions_s = None
-    if has_chemistry():
+    if has_depiction():
         t0 = time.perf_counter()
         qtbot.waitUntil(lambda: _structures_drawn(window, table.visible_rows()), timeout=30_000)
         depictions_s = time.perf_counter() - t0

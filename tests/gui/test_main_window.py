@@ -15,10 +15,11 @@ from cryodesk.gui.dialogs import SOURCES_TAB, AboutDialog, ImportSummaryDialog
 from cryodesk.gui.main_window import ImportResult, JobReport, MainWindow
 from cryodesk.gui.molecule_table import Column
 
-from .conftest import REFERENCE_COMPOUNDS, SCREENSHOT_DIR, has_chemistry
+from .helpers import REFERENCE_COMPOUNDS, SCREENSHOT_DIR, has_chemistry, has_depiction
 
 N_REF = len(REFERENCE_COMPOUNDS)
-needs_chemistry = pytest.mark.skipif(not has_chemistry(), reason="cryodesk.chem (parse/depict) not available yet")
+needs_chemistry = pytest.mark.skipif(not has_chemistry(), reason="cryodesk.chem (parsing) not available yet")
+needs_depiction = pytest.mark.skipif(not has_depiction(), reason="cryodesk.chem.depict_png not available yet")
 
 
 def _names(window: MainWindow) -> list[str]:
@@ -94,6 +95,12 @@ def test_selecting_a_row_shows_values_with_their_sources(qtbot, open_window, ref
     assert by_record["MP-3311"][:2] == ["melting_point", "18.5"] and by_record["MP-3311"][5] == "bradley_mp"
     assert "Citation: Koop" in props.item(0, 0).toolTip() or "Citation: Koop" in props.item(1, 0).toolTip()
     assert panel.tabs.tabText(0) == "Properties (3)"
+    # The full record of the value in focus, readable however narrow the panel is.
+    row_12 = next(r for r in range(props.rowCount()) if props.item(r, 6).text() == "row 12")
+    props.setCurrentCell(row_12, 1)
+    record = panel.provenance_label.text()
+    assert record.startswith("Tg = 137 K (pure)")
+    assert "Source: koop_tg, record row 12" in record and "Citation: Koop" in record and "salt_free" in record
 
     ids = panel.identifiers_table
     assert {"DMSO", "67-68-5", "Dimethyl sulfoxide"} <= set(_table_texts(ids, 1))
@@ -227,7 +234,7 @@ def _dark_pixels(image: QImage, x0: int, y0: int, x1: int, y1: int) -> int:
     return count
 
 
-@needs_chemistry
+@needs_depiction
 def test_screenshot_of_the_main_window_with_data(qtbot, open_window, reference_project: Path) -> None:
     window = open_window(Workbench.open(reference_project))
     _select(qtbot, window, "Dimethyl sulfoxide")

@@ -12,7 +12,7 @@ from cryodesk.domain import JobState
 from cryodesk.engine.service import Workbench
 from cryodesk.gui.main_window import JobReport
 
-from .conftest import has_chemistry
+from .helpers import has_chemistry
 
 needs_seeder = pytest.mark.skipif(
     not has_chemistry() or importlib.util.find_spec("cryodesk.engine.seed") is None,
@@ -36,16 +36,29 @@ def test_window_on_an_empty_read_only_project_offers_nothing_to_write(qtbot, ope
 def test_unseeded_project_seeds_in_the_background_and_can_be_cancelled(qtbot, open_window, tmp_path: Path) -> None:
     start = time.perf_counter()
     window = open_window(Workbench.open(tmp_path / "fresh.cryodesk"))
+    progress: list[tuple[int, int, str]] = []
+    reports: list[JobReport] = []
+    window.job_slot.progress.connect(lambda d, t, m: progress.append((d, t, m)))
+    window.job_finished.connect(reports.append)
     assert window.seed_default_library_if_needed()
     opened = time.perf_counter() - start
     assert window.activity.isVisible()  # the window is up and shows the running job
+    assert not window.seed_action.isEnabled() and not window.import_action.isEnabled()
     assert opened < 5.0
-    with qtbot.waitSignal(window.job_slot.progress, timeout=120_000):
-        pass
-    with qtbot.waitSignal(window.job_finished, timeout=120_000) as blocker:
+
+    qtbot.waitUntil(lambda: bool(progress or reports), timeout=120_000)
+    if not reports:
         window.activity.cancel_button.click()
-    report: JobReport = blocker.args[0]
-    assert report.kind == "seed"
-    assert report.result.state in (JobState.CANCELLED, JobState.DONE)
+        assert window.activity.cancel_button.text() == "Cancelling…"
+    qtbot.waitUntil(lambda: bool(reports), timeout=120_000)
+    report = reports[0]
+    assert report.kind == "seed" and report.error is None
+    outcome = report.result
     assert not window.activity.isVisible()
-    assert window.seed_action.isEnabled() == (report.result.state == JobState.CANCELLED)
+    if outcome.state == JobState.CANCELLED:
+        assert window.seed_action.isEnabled()  # it can be resumed
+        assert "cancelled" in window.statusBar().currentMessage()
+    elif outcome.state == JobState.FAILED:  # the engine's failure reaches the user, and the window lives on
+        assert "failed" in window.statusBar().currentMessage()
+    else:
+        assert outcome.state == JobState.DONE

@@ -20,6 +20,15 @@ def test_progress_throttle_emits_only_visible_changes() -> None:
     assert throttle.visible(100_000, 100_000, "done")  # a new message is visible
 
 
+def test_unknown_totals_are_sent_as_minus_one(qtbot) -> None:
+    slot = TaskSlot("test")
+    progress: list[tuple[int, int, str]] = []
+    slot.progress.connect(lambda d, t, m: progress.append((d, t, m)))
+    with qtbot.waitSignal(slot.finished, timeout=5000):
+        slot.start(lambda report, cancel: report(7, None, "records read"))
+    assert progress == [(7, UNKNOWN_TOTAL, "records read")]
+
+
 def test_progress_throttle_spaces_reports_in_time_but_keeps_the_final_one() -> None:
     throttle = ProgressThrottle(min_interval=3600.0)
     assert throttle.visible(1, 10, "")
@@ -36,14 +45,15 @@ def test_task_reports_progress_and_result_in_the_gui_thread(qtbot) -> None:
     def work(report, cancel: threading.Event) -> str:
         worker_thread = threading.current_thread()
         report(1, 2, "half")
-        report(2, None, "unknown total")
+        report(1, 2, "half")  # invisible: not re-sent
+        report(2, 2, "all")  # the final report always goes out, however soon
         return f"ran in {worker_thread.name}"
 
     with qtbot.waitSignal(slot.finished, timeout=5000) as blocker:
         slot.start(work)
     assert blocker.args[0].startswith("ran in")
     assert blocker.args[0] != f"ran in {threading.current_thread().name}"
-    assert progress == [(1, 2, "half"), (2, UNKNOWN_TOTAL, "unknown total")]
+    assert progress == [(1, 2, "half"), (2, 2, "all")]
     gui_thread = slot.thread()
     assert all(t is gui_thread for t in threads)
     assert not slot.running

@@ -39,7 +39,7 @@ from cryodesk.sources.http.clock import SYSTEM_CLOCK, Clock
 from cryodesk.sources.http.config import ServiceConfig
 from cryodesk.sources.http.metrics import ClientMetrics, MetricsRecorder
 from cryodesk.sources.http.rate_limit import LimiterStatus
-from cryodesk.sources.http.redact import redact_url
+from cryodesk.sources.http.redact import redact_url, register_secret
 from cryodesk.sources.http.registry import ServiceRegistry, default_registry
 from cryodesk.sources.http.retry import parse_retry_after
 from cryodesk.sources.http.throttling import Colour, ThrottleController, parse_throttling_control
@@ -177,6 +177,7 @@ class HttpClient:
         session: requests.Session | None = None,
     ) -> None:
         self.config = config
+        register_secret(config.api_key)
         self.clock = clock or SYSTEM_CLOCK
         self.registry = registry or default_registry()
         self._fault_parser = fault_parser or parse_fault_default

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -58,3 +60,52 @@ def redact_headers(headers: dict[str, str], secret_headers: Iterable[str] = DEFA
     """Copy of ``headers`` with secret values masked, for logging."""
     secrets = {h.lower() for h in secret_headers}
     return {k: (MASK if k.lower() in secrets else v) for k, v in headers.items()}
+
+
+class SecretLogFilter(logging.Filter):
+    """Masks registered secret values in log records of the HTTP libraries.
+
+    urllib3 logs request lines (``"GET /path?api_key=... HTTP/1.1" 200``) at DEBUG level; a user who
+    turns on debug logging must not find their API key in the log file.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, secret: str) -> None:
+        if secret:
+            with self._lock:
+                self._secrets.add(secret)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            secrets = list(self._secrets)
+        if not secrets:
+            return True
+        message = record.getMessage()
+        if any(s in message for s in secrets):
+            for secret in secrets:
+                message = message.replace(secret, MASK)
+            record.msg, record.args = message, ()
+        return True
+
+
+_LOG_FILTER = SecretLogFilter()
+_LOGGERS_FILTERED = ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "requests")
+_installed = False
+_install_lock = threading.Lock()
+
+
+def register_secret(secret: str | None) -> None:
+    """Mask ``secret`` in the log records of urllib3/requests from now on."""
+    global _installed
+    if not secret:
+        return
+    with _install_lock:
+        if not _installed:
+            for name in _LOGGERS_FILTERED:
+                logging.getLogger(name).addFilter(_LOG_FILTER)
+            _installed = True
+    _LOG_FILTER.add(secret)
