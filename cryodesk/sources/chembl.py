@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode, urljoin
 from cryodesk.sources.errors import InvalidResponseError, NotFoundError
 from cryodesk.sources.http.client import HttpClient, HttpResponse
 from cryodesk.sources.http.config import ServiceConfig
+from cryodesk.sources.http.metrics import ClientMetrics
 from cryodesk.sources.records import (
     ChemblActivity,
     ChemblIdLookup,
@@ -170,7 +171,7 @@ class ChemblClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def metrics(self) -> Any:
+    def metrics(self) -> ClientMetrics:
         return self.http.metrics()
 
     # -- single records ----------------------------------------------------------------------

@@ -22,6 +22,7 @@ from cryodesk.sources.cas import find_cas_numbers, is_valid_cas
 from cryodesk.sources.errors import InvalidResponseError, NotFoundError, PendingTimeoutError
 from cryodesk.sources.http.client import Fault, HttpClient, HttpResponse, parse_fault_default
 from cryodesk.sources.http.config import ServiceConfig, env_var_name
+from cryodesk.sources.http.metrics import ClientMetrics
 from cryodesk.sources.records import (
     ExperimentalValue,
     PropertyBatch,
@@ -321,7 +322,7 @@ class PubChemClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def metrics(self) -> Any:
+    def metrics(self) -> ClientMetrics:
         """The underlying client's :class:`~cryodesk.sources.http.metrics.ClientMetrics`."""
         return self.http.metrics()
 

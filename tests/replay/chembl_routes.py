@@ -130,11 +130,11 @@ def _flexmatch(smiles: str) -> list[dict[str, Any]]:
             hits.append(generate.chembl_molecule(chembl_id))
     if hits:
         return [h for h in hits if h]
-    row = generate.cid_by_canonical_smiles().get(key)
-    if row is None or row in generate.KNOWN_CID_SMILES:
+    cid = generate.cid_for_smiles(smiles)
+    if cid is None or cid in generate.KNOWN_CID_SMILES:
         return []
-    # chembl_smiles(n) reads row n % len(table); pick the number that maps to this row.
-    number = (row - 1) + len(generate.tox21_smiles())
+    # chembl_smiles(n) reads Tox21 row n (modulo the table); CID c is row c - 1.
+    number = (cid - 1) + len(generate.tox21_smiles())
     molecule = generate.chembl_molecule(f"CHEMBL{number}")
     return [molecule] if molecule else []
 

@@ -125,6 +125,8 @@ class FaultInjector:
     _mix: tuple[Fault, ...] = ()
     _rng: random.Random = field(default_factory=random.Random)
     _match: str | None = None
+    _cycle: bool = False
+    _turn: int = 0
     injected: list[Fault] = field(default_factory=list)
 
     def queue(self, fault: Fault, times: int = 1, match: str | None = None) -> None:
@@ -138,13 +140,20 @@ class FaultInjector:
         seed: int = 0,
         mix: Sequence[Fault] | None = None,
         match: str | None = None,
+        cycle: bool = False,
     ) -> None:
-        """Misbehave on a fraction ``rate`` of requests, choosing from ``mix`` with a seeded RNG."""
+        """Misbehave on a fraction ``rate`` of requests (seeded RNG).
+
+        The fault is drawn from ``mix`` at random, or taken from it in turn with ``cycle=True``
+        (so a short run still meets every kind).
+        """
         with self._lock:
             self._rate = rate
             self._mix = tuple(mix or default_mix())
             self._rng = random.Random(seed)
             self._match = match
+            self._cycle = cycle
+            self._turn = 0
 
     def clear(self) -> None:
         with self._lock:
@@ -169,7 +178,11 @@ class FaultInjector:
                     return item.fault
             if self._rate > 0 and (self._match is None or self._match in path):
                 if self._rng.random() < self._rate:
-                    fault = self._rng.choice(self._mix)
+                    if self._cycle:
+                        fault = self._mix[self._turn % len(self._mix)]
+                        self._turn += 1
+                    else:
+                        fault = self._rng.choice(self._mix)
                     self.injected.append(fault)
                     return fault
         return None

@@ -12,6 +12,7 @@ import base64
 import copy
 import csv
 import hashlib
+import threading
 from functools import cache
 from typing import Any
 
@@ -127,13 +128,25 @@ def _decimal_text(value: float, digits: int) -> str:
 
 
 # -- structures ------------------------------------------------------------------------------
+_BUILD_LOCK = threading.Lock()  # server threads must not build the same table concurrently
+_BUILD_LOCK_INDEX = threading.Lock()
+
+
 @cache
-def tox21_smiles() -> tuple[str, ...]:
-    """The SMILES of the Tox21 table that RDKit can read, in file order."""
-    chem = _rdkit()
+def _tox21_rows() -> tuple[str, ...]:
     with tox21_csv().open(newline="", encoding="utf-8") as handle:
-        rows = [row["smiles"] for row in csv.DictReader(handle)]
-    return tuple(s for s in rows if chem.MolFromSmiles(s) is not None)
+        return tuple(row["smiles"] for row in csv.DictReader(handle))
+
+
+def tox21_smiles() -> tuple[str, ...]:
+    """The SMILES column of the Tox21 table, in file order (read once)."""
+    with _BUILD_LOCK:
+        return _tox21_rows()
+
+
+@cache
+def _parses(smiles: str) -> bool:
+    return _rdkit().MolFromSmiles(smiles) is not None
 
 
 def smiles_for_cid(cid: int) -> str | None:
@@ -142,8 +155,17 @@ def smiles_for_cid(cid: int) -> str | None:
         return None
     if cid in KNOWN_CID_SMILES:
         return KNOWN_CID_SMILES[cid]
+    return _table_smiles(cid - 1)
+
+
+def _table_smiles(index: int) -> str:
+    """Row ``index`` (modulo the table), skipping forward over the few rows RDKit cannot read."""
     table = tox21_smiles()
-    return table[(cid - 1) % len(table)]
+    for step in range(len(table)):
+        smiles = table[(index + step) % len(table)]
+        if _parses(smiles):
+            return smiles
+    raise ValueError("no readable structure in the Tox21 table")
 
 
 @cache
@@ -153,19 +175,33 @@ def canonical(smiles: str) -> str | None:
     return chem.MolToSmiles(mol) if mol is not None else None
 
 
+def cid_for_smiles(smiles: str) -> int | None:
+    """SMILES → CID: known CIDs, then the exact Tox21 string, then any spelling (slow path)."""
+    key = canonical(smiles)
+    if key is None:
+        return None
+    for cid, known in KNOWN_CID_SMILES.items():
+        if canonical(known) == key:
+            return cid
+    table = tox21_smiles()
+    if smiles in table:
+        return table.index(smiles) + 1
+    return _canonical_index().get(key)
+
+
 @cache
-def cid_by_canonical_smiles() -> dict[str, int]:
-    """Reverse index for SMILES → CID and ChEMBL flexmatch (built once, on first use)."""
+def _canonical_index_unlocked() -> dict[str, int]:
     index: dict[str, int] = {}
     for row, smiles in enumerate(tox21_smiles()):
         key = canonical(smiles)
         if key is not None:
             index.setdefault(key, row + 1)
-    for cid, smiles in KNOWN_CID_SMILES.items():
-        key = canonical(smiles)
-        if key is not None:
-            index[key] = cid
     return index
+
+
+def _canonical_index() -> dict[str, int]:
+    with _BUILD_LOCK_INDEX:
+        return _canonical_index_unlocked()
 
 
 # -- PubChem properties ----------------------------------------------------------------------
@@ -312,8 +348,7 @@ def chembl_number(chembl_id: str) -> int | None:
 
 
 def chembl_smiles(number: int) -> str:
-    table = tox21_smiles()
-    return table[number % len(table)]
+    return _table_smiles(number)
 
 
 def chembl_molecule(chembl_id: str) -> dict[str, Any] | None:

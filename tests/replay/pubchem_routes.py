@@ -123,10 +123,7 @@ def _resolve(namespace: str, identifier: str) -> list[int] | None:
     if namespace == "inchikey":
         return _cids_by_inchikey(identifier.strip().upper())
     if namespace == "smiles":
-        key = generate.canonical(identifier.strip())
-        if key is None:
-            return []
-        cid = generate.cid_by_canonical_smiles().get(key)
+        cid = generate.cid_for_smiles(identifier.strip())
         return [cid] if cid else []
     return None
 

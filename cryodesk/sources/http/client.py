@@ -21,6 +21,7 @@ import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -168,7 +169,7 @@ class HttpClient:
         config: ServiceConfig,
         *,
         cache: ResponseCache | bool | None = None,
-        cache_dir: str | None = None,
+        cache_dir: str | Path | None = None,
         clock: Clock | None = None,
         registry: ServiceRegistry | None = None,
         fault_parser: FaultParser | None = None,

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from cryodesk.sources.http.clock import SYSTEM_CLOCK, Clock
 
 MIN_FACTOR = 0.01
+# Float slack: a deficit this small counts as a whole token, and no wait is shorter than
+# MIN_WAIT, so accumulated rounding can never make the wait loop spin without progress.
+EPSILON = 1e-9
+MIN_WAIT = 1e-4
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +119,10 @@ class TokenBucket:
             if now < self._paused_until:
                 return self._paused_until - now
             self._refill(now)
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
+            if self._tokens >= 1.0 - EPSILON:
+                self._tokens = max(0.0, self._tokens - 1.0)
                 return 0.0
-            return (1.0 - self._tokens) / (self._base_rate * self._factor)
+            return max(MIN_WAIT, (1.0 - self._tokens) / (self._base_rate * self._factor))
 
     def try_acquire(self) -> bool:
         """Take a token without waiting; False when none is available."""
