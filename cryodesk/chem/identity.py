@@ -173,11 +173,14 @@ def compounds_from_texts(
     Raises:
         ValueError: if ``names`` is given with a different length than ``texts``.
     """
-    if names is None:
-        return [compound_from_text(text, kind) for text in texts]
-    if len(names) != len(texts):
+    if names is not None and len(names) != len(texts):
         raise ValueError(f"{len(names)} names for {len(texts)} structures")
-    return [compound_from_text(text, kind, name) for text, name in zip(texts, names, strict=True)]
+    # One capture around the batch: the per-structure captures nest inside it, so RDKit's log
+    # switches are set once per batch instead of once per structure.
+    with capture_rdkit_log():
+        if names is None:
+            return [compound_from_text(text, kind) for text in texts]
+        return [compound_from_text(text, kind, name) for text, name in zip(texts, names, strict=True)]
 
 
 def _identify(std: StandardizeResult, name: str | None, parse_warnings: tuple[str, ...]) -> IdentityResult:

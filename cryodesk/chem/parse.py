@@ -14,14 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 from rdkit import Chem
 from rdkit.Chem import rdinchi
 
 from cryodesk.chem.rdkit_log import RDKitLogCapture, capture_rdkit_log
 
-StructureKind = Literal["smiles", "inchi", "molblock"]
 KINDS: Final[tuple[str, ...]] = ("smiles", "inchi", "molblock")
 
 _INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")

@@ -15,9 +15,10 @@ The capture is per thread (a filter checks a thread-local stack), so a depiction
 and an import in a worker thread do not steal each other's messages. Captures nest: the innermost
 one receives the messages.
 
-Nothing else in CryoDesk should call ``rdBase.LogToPythonStderr``/``WrapLogs``: that would route
-RDKit's log away from :mod:`logging` and captures would go empty (reasons then fall back to generic
-text, and messages print to stderr again).
+Captures work even when other code has switched RDKit's log off (``RDLogger.DisableLog``,
+``BlockLogs``) or routed it elsewhere (``LogToPythonStderr``): while any capture is active, RDKit's
+warning and error channels are open and routed to :mod:`logging`; afterwards the channel switches
+are put back (the sink stays :mod:`logging`).
 """
 
 from __future__ import annotations
@@ -32,10 +33,14 @@ from dataclasses import dataclass, field
 from rdkit import rdBase
 
 RDKIT_LOGGER_NAME = "rdkit"
+_NEEDED_CHANNELS = frozenset({"rdApp.warning", "rdApp.error"})
 
 _state = threading.local()
 _install_lock = threading.Lock()
 _installed = False
+_switch_lock = threading.Lock()
+_active_captures = 0
+_saved_switches: _Switches | None = None
 
 # RDKit prefixes each message with a wall-clock stamp, e.g. "[02:25:22] ".
 _TIMESTAMP = re.compile(r"^\[\d{2}:\d{2}:\d{2}\]\s?")
@@ -112,6 +117,59 @@ def install_rdkit_log_bridge() -> None:
         _installed = True
 
 
+@dataclass(slots=True)
+class _Switches:
+    """Log switches as they were before the first active capture changed them."""
+
+    disabled_channels: list[str]
+    logger_disabled: bool
+    logger_level: int | None  # None: we did not change the level
+
+
+def _claim_channels() -> None:
+    """Make sure RDKit's warnings and errors reach our filter while a capture is active.
+
+    Other code switches RDKit's log off globally (``RDLogger.DisableLog("rdApp.*")`` is common in
+    scripts and tests), routes it elsewhere (``LogToPythonStderr``), or a logging config disables
+    the ``"rdkit"`` logger. Any of these would leave a capture empty and reasons generic. So each
+    thread's outermost capture re-claims the sink and opens the two channels it needs; the first
+    of all active captures remembers the switches and the last one puts them back.
+    """
+    global _active_captures, _saved_switches
+    logger = logging.getLogger(RDKIT_LOGGER_NAME)
+    with _switch_lock:
+        disabled = _disabled_channels()
+        if _active_captures == 0:
+            needed_off = [c for c in disabled if c in _NEEDED_CHANNELS]
+            _saved_switches = _Switches(needed_off, logger.disabled, None)
+        _active_captures += 1
+        rdBase.LogToPythonLogger()  # re-claims the sink; it also enables every channel
+        for channel in disabled:
+            if channel not in _NEEDED_CHANNELS:
+                rdBase.DisableLog(channel)
+        logger.disabled = False
+        # setLevel clears every logger's cache, so only when the level would drop our messages.
+        if logger.getEffectiveLevel() > logging.WARNING:
+            if _saved_switches is not None and _saved_switches.logger_level is None:
+                _saved_switches.logger_level = logger.level
+            logger.setLevel(logging.WARNING)
+
+
+def _release_channels() -> None:
+    global _active_captures, _saved_switches
+    with _switch_lock:
+        _active_captures -= 1
+        if _active_captures or _saved_switches is None:
+            return
+        for channel in _saved_switches.disabled_channels:
+            rdBase.DisableLog(channel)
+        logger = logging.getLogger(RDKIT_LOGGER_NAME)
+        logger.disabled = _saved_switches.logger_disabled
+        if _saved_switches.logger_level is not None:
+            logger.setLevel(_saved_switches.logger_level)
+        _saved_switches = None
+
+
 @contextmanager
 def capture_rdkit_log() -> Iterator[RDKitLogCapture]:
     """Collect RDKit's warnings and errors from this thread instead of printing them.
@@ -130,12 +188,17 @@ def capture_rdkit_log() -> Iterator[RDKitLogCapture]:
     if stack is None:
         stack = []
         _state.stack = stack
+    outermost = not stack
+    if outermost:
+        _claim_channels()
     capture = RDKitLogCapture()
     stack.append(capture)
     try:
         yield capture
     finally:
         stack.pop()
+        if outermost:
+            _release_channels()
 
 
 @contextmanager

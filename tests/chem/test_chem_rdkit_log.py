@@ -65,6 +65,55 @@ def test_captures_are_per_thread():
 def test_outside_a_capture_messages_reach_python_logging(caplog):
     with capture_rdkit_log():
         pass  # installs the bridge
-    with caplog.at_level(logging.WARNING, logger="rdkit"):
-        Chem.MolFromSmiles("C1CC")
+    # Other test modules switch RDKit's log off at import; this test needs the error channel on.
+    was_disabled = "rdApp.error:disabled" in rdBase.LogStatus()
+    rdBase.EnableLog("rdApp.error")
+    try:
+        with caplog.at_level(logging.WARNING, logger="rdkit"):
+            Chem.MolFromSmiles("C1CC")
+    finally:
+        if was_disabled:
+            rdBase.DisableLog("rdApp.error")
     assert any("unclosed ring" in r.getMessage() for r in caplog.records if r.name == "rdkit")
+
+
+def test_capture_works_when_rdkit_logging_was_switched_off_and_restores_the_switch(capfd):
+    from rdkit import RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        with capture_rdkit_log() as log:
+            Chem.MolFromSmiles("C1CC")
+        assert log.messages == ["SMILES Parse Error: unclosed ring for input: 'C1CC'"]
+        assert "rdApp.error:disabled" in rdBase.LogStatus()
+    finally:
+        RDLogger.EnableLog("rdApp.warning")
+        RDLogger.EnableLog("rdApp.error")
+    assert capfd.readouterr().err == ""
+
+
+def test_capture_works_inside_block_logs():
+    with rdBase.BlockLogs():
+        with capture_rdkit_log() as log:
+            Chem.MolFromSmiles("C1CC")
+    assert len(log.messages) == 1
+
+
+def test_capture_reclaims_a_sink_routed_elsewhere(capfd):
+    rdBase.LogToPythonStderr()
+    with capture_rdkit_log() as log:
+        Chem.MolFromSmiles("C1CC")
+    assert len(log.messages) == 1
+    assert capfd.readouterr().err == ""
+
+
+def test_capture_works_when_the_rdkit_logger_is_disabled():
+    logger = logging.getLogger("rdkit")
+    logger.disabled = True
+    try:
+        with capture_rdkit_log() as log:
+            Chem.MolFromSmiles("C1CC")
+        assert len(log.messages) == 1
+        assert logger.disabled
+    finally:
+        logger.disabled = False
