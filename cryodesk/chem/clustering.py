@@ -20,7 +20,7 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 from rdkit.SimDivFilters import rdSimDivPickers
 
 from cryodesk.chem.features.fingerprints import as_words, popcounts, unpack_bits
-from cryodesk.chem.features.parsing import Structure, parse_structure
+from cryodesk.chem.features.parsing import Structure, parse_structure, quiet_rdkit
 
 __all__ = [
     "ButinaResult",
@@ -165,19 +165,23 @@ def murcko_scaffolds(structures: Sequence[Structure], *, generic: bool = False) 
         classic CPAs), or None when the structure could not be parsed.
     """
     out: list[str | None] = []
-    for item in structures:
-        mol, _ = parse_structure(item)
-        if mol is None:
-            out.append(None)
-            continue
-        try:
-            core = MurckoScaffold.GetScaffoldForMol(mol)
-            if generic and core.GetNumAtoms():
-                core = MurckoScaffold.MakeScaffoldGeneric(core)
-            out.append(Chem.MolToSmiles(core) if core.GetNumAtoms() else "")
-        except Exception:  # scaffold extraction fails on a few exotic valences; treat as unparsed
-            out.append(None)
+    with quiet_rdkit():
+        for item in structures:
+            out.append(_scaffold(item, generic))
     return out
+
+
+def _scaffold(item: Structure, generic: bool) -> str | None:
+    mol, _ = parse_structure(item)
+    if mol is None:
+        return None
+    try:
+        core = MurckoScaffold.GetScaffoldForMol(mol)
+        if generic and core.GetNumAtoms():
+            core = MurckoScaffold.MakeScaffoldGeneric(core)
+    except Exception:  # scaffold extraction fails on a few exotic valences; treat as unparsed
+        return None
+    return Chem.MolToSmiles(core) if core.GetNumAtoms() else ""
 
 
 def scaffold_counts(

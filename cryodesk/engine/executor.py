@@ -28,8 +28,10 @@ import multiprocessing
 import os
 import signal
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
 from typing import Any, TypeVar
 
 __all__ = [
@@ -84,7 +86,12 @@ class Executor(ABC):
     """Runs ``fn`` over chunks and returns the results in chunk order.
 
     Subclasses must be usable as context managers; :meth:`close` releases workers.
+
+    Attributes:
+        max_workers: how many chunks run at once; callers use it to cut enough chunks.
     """
+
+    max_workers: int = 1
 
     @property
     @abstractmethod
@@ -118,6 +125,16 @@ class Executor(ABC):
             ExecutorError: a worker process died (e.g. a native crash).
             Exception: whatever ``fn`` raised, re-raised in the caller.
         """
+
+    def imap_chunks(self, fn: Callable[[T], R], chunks: Iterable[T]) -> Iterator[tuple[T, R]]:
+        """Stream ``(chunk, fn(chunk))`` in input order from a possibly endless chunk iterator.
+
+        Unlike :meth:`map_chunks` the chunks are not materialised, so a file of any size streams with
+        flat memory and the caller can commit chunk *i* (with its checkpoint) before chunk *i+1*
+        arrives. To cancel, stop iterating (close the generator): unfinished work is abandoned.
+        """
+        for chunk in chunks:
+            yield chunk, fn(chunk)
 
     def close(self) -> None:
         """Release worker resources; the executor may be used again (workers restart lazily)."""
@@ -273,6 +290,31 @@ class ProcessPoolExecutor(Executor):
             self._discard_pool(kill=True)
             raise
         return results
+
+
+    def imap_chunks(self, fn: Callable[[T], R], chunks: Iterable[T]) -> Iterator[tuple[T, R]]:
+        pool = self._ensure_pool()
+        window = 2 * self.max_workers
+        source = iter(chunks)
+        pending: deque[tuple[T, cf.Future[R]]] = deque()
+        completed = False
+        try:
+            for chunk in islice(source, window):
+                pending.append((chunk, pool.submit(fn, chunk)))
+            while pending:
+                chunk, future = pending.popleft()
+                result = future.result()
+                for nxt in islice(source, 1):
+                    pending.append((nxt, pool.submit(fn, nxt)))
+                yield chunk, result
+            completed = True
+        except BrokenProcessPool as exc:
+            self._discard_pool(kill=True)
+            raise ExecutorError(f"a worker process died while running {_describe(fn)}: {exc}") from exc
+        finally:
+            if not completed and self._pool is not None:
+                # Stopped early (cancel, error, or the consumer closed us): drop queued work now.
+                self._discard_pool(kill=True)
 
 
 def _describe(fn: Callable[..., Any]) -> str:

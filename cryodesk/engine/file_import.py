@@ -28,8 +28,8 @@ from cryodesk.domain import (
     utc_now_iso,
 )
 from cryodesk.domain.identifiers import is_inchikey, is_valid_cas
+from cryodesk.engine.executor import make_executor
 from cryodesk.engine.jobs import JobContext
-from cryodesk.engine.parallel import map_ordered
 from cryodesk.engine.records import InputRecord, StandardisedRow, standardise_records
 from cryodesk.engine.structure_input import (
     file_kind,
@@ -116,10 +116,11 @@ class FileImportJob:
         records, total = self._records(summary)
         writer = _ChunkWriter(ctx, self.source, Method(self.options.method), summary, self.options.citation)
         chunks = _chunks((r for r in records if r.row >= start_row), self.options.batch_size)
-        for chunk, rows in map_ordered(standardise_records, chunks, self.options.workers):
-            ctx.raise_if_stopped()
-            writer.write(chunk, rows)
-            ctx.progress(chunk[-1].row, total, f"{summary.rows_read} rows read")
+        with make_executor(self.options.workers or None) as executor:
+            for chunk, rows in executor.imap_chunks(standardise_records, chunks):
+                ctx.raise_if_stopped()
+                writer.write(chunk, rows)
+                ctx.progress(chunk[-1].row, total, f"{summary.rows_read} rows read")
         ctx.project.jobs.merge_metrics(ctx.job_id, {"summary": summary.as_dict()})
         return summary
 

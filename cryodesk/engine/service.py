@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryodesk.config import app_paths
 from cryodesk.domain import (
@@ -23,6 +24,12 @@ from cryodesk.domain.identifiers import is_inchikey
 from cryodesk.engine.file_import import FileImportJob, FileImportParams
 from cryodesk.engine.jobs import JobOutcome, ProgressCallback, run_job
 from cryodesk.store import CompoundRow, DataSource, JobRecord, Project
+
+if TYPE_CHECKING:  # the online sources load requests and diskcache: only when an import runs
+    from cryodesk.engine.online_import import ChemblImportParams, PubChemImportParams
+    from cryodesk.sources.chembl import ChemblClient
+    from cryodesk.sources.http import BreakerStatus
+    from cryodesk.sources.pubchem import PubChemClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +144,33 @@ class Workbench:
     def import_file(self, params: FileImportParams, on_progress: ProgressCallback | None = None,
                     cancel_event: threading.Event | None = None, resume: bool = True) -> JobOutcome:
         return run_job(self.project, FileImportJob(params), on_progress, cancel_event, resume=resume)
+
+    def import_pubchem(self, params: PubChemImportParams, on_progress: ProgressCallback | None = None,
+                       cancel_event: threading.Event | None = None, resume: bool = True,
+                       client: PubChemClient | None = None) -> JobOutcome:
+        """Import compounds from PubChem (names, CIDs or a similarity search); resumable.
+
+        ``client`` is for callers that share one configured client (tests, the GUI); by default
+        the job builds one from the user's settings and ``CRYODESK_PUBCHEM_BASE``.
+        """
+        from cryodesk.engine.online_import import PubChemImportJob
+
+        return run_job(self.project, PubChemImportJob(params, client), on_progress, cancel_event, resume=resume)
+
+    def import_chembl(self, params: ChemblImportParams, on_progress: ProgressCallback | None = None,
+                      cancel_event: threading.Event | None = None, resume: bool = True,
+                      client: ChemblClient | None = None) -> JobOutcome:
+        """Import compounds from ChEMBL (ids or structures); resumable."""
+        from cryodesk.engine.online_import import ChemblImportJob
+
+        return run_job(self.project, ChemblImportJob(params, client), on_progress, cancel_event, resume=resume)
+
+    @staticmethod
+    def service_status() -> list[BreakerStatus]:
+        """Circuit-breaker state of every online service used in this process (for a status bar)."""
+        from cryodesk.sources.http import default_registry
+
+        return default_registry().breaker_statuses()
 
     def jobs(self, limit: int = 100) -> list[JobRecord]:
         return self.project.jobs.list(limit)

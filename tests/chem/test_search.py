@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import numpy as np
@@ -69,11 +70,38 @@ def test_hits_equal_brute_force(
     query_mol, _ = parse_query(query)
     params = Chem.SubstructMatchParameters()
     params.useChirality = False
-    expected = {i for i, m in enumerate(library_mols) if m is not None and m.HasSubstructMatch(query_mol, params)}
+    expected = {
+        i for i, m in enumerate(library_mols) if m is not None and m.HasSubstructMatch(query_mol, params)
+    }
     hits = index.search(query)
     assert set(hits.indices.tolist()) == expected
     assert hits.indices.tolist() == sorted(expected)  # ascending, no duplicates
     assert index.count(query) == len(expected)
+
+
+def test_in_memory_holder_gives_the_same_hits(index: SubstructureIndex, library: list[str]) -> None:
+    fast = SubstructureIndex.from_bytes(index.to_bytes(), in_memory=True)
+    assert fast.in_memory and len(fast) == len(index)
+    for query in ("c1ccccc1", "[OX2H][CX4]", "[r5]", "[N+](=O)[O-]"):
+        np.testing.assert_array_equal(fast.search(query).indices, index.search(query).indices)
+        assert fast.count(query) == index.count(query)
+    assert fast.to_bytes() == index.to_bytes()  # persisted form stays the compact SMILES one
+
+
+def test_blockwise_search_reports_progress_and_cancels(index: SubstructureIndex) -> None:
+    seen: list[tuple[int, int]] = []
+    hits = index.search("c1ccccc1", progress=lambda d, t: seen.append((d, t)), block_size=1000)
+    np.testing.assert_array_equal(hits.indices, index.search("c1ccccc1").indices)
+    assert seen[0] == (1000, len(index)) and seen[-1] == (len(index), len(index))
+    with pytest.raises(CancelledError):
+        index.search(
+            "c1ccccc1",
+            cancel=lambda: len(seen) >= 6,
+            progress=lambda d, t: seen.append((d, t)),
+            block_size=1000,
+        )
+    assert len(seen) == 6  # four from the first search, two blocks of the cancelled one
+    assert len(index.search("c1ccccc1", max_results=25, progress=lambda d, t: None, block_size=500)) == 25
 
 
 def test_all_hits_not_the_first_thousand(index: SubstructureIndex) -> None:
@@ -117,6 +145,16 @@ def test_trusted_smiles_build_equals_parsed_build(index: SubstructureIndex, libr
     trusted = SubstructureIndex.build(canonical, trusted_smiles=True)
     for query in ("c1ccccc1", "[OX2H][CX4]", "[r5]"):
         np.testing.assert_array_equal(trusted.search(query).indices, index.search(query).indices)
+
+
+def test_build_with_a_process_pool_equals_serial_build(library: list[str]) -> None:
+    from cryodesk.engine.executor import ProcessPoolExecutor
+
+    rows = library[:500] + library[-2:]
+    with ProcessPoolExecutor(2) as pool:
+        pooled = SubstructureIndex.build(rows, executor=pool)
+    serial = SubstructureIndex.build(rows)
+    assert pooled.to_bytes() == serial.to_bytes() and pooled.failures == serial.failures
 
 
 def test_tautomer_index_finds_both_tautomers() -> None:

@@ -49,7 +49,8 @@ class FeatureSet:
         description: one line for the UI and the CLI's ``--list``.
         fingerprint: the fingerprint spec for fingerprint sets.
         check: raises if this process cannot compute the set faithfully (frozen-app self-test).
-        expensive: True for sets worth a confirmation or a process pool even on small inputs (3D).
+        ms_per_molecule: rough single-core cost including parsing (measured on Tox21); sizes chunks
+            so each takes about a second, which keeps progress and cancellation responsive.
     """
 
     name: str
@@ -60,12 +61,17 @@ class FeatureSet:
     description: str = ""
     fingerprint: fingerprints.FingerprintSpec | None = None
     check: Callable[[], None] | None = field(default=None, repr=False)
-    expensive: bool = False
+    ms_per_molecule: float = 1.0
 
     @property
     def version(self) -> str:
         """``"<schema>+rdkit<version>"``, e.g. ``"1+rdkit2026.09.1"``."""
         return f"{self.schema_version}+rdkit{rdBase.rdkitVersion}"
+
+    @property
+    def expensive(self) -> bool:
+        """True for sets worth a confirmation or a process pool even on small inputs (3D)."""
+        return self.ms_per_molecule >= 20
 
     @property
     def width(self) -> int:
@@ -83,6 +89,7 @@ def _fingerprint_set(spec: fingerprints.FingerprintSpec) -> FeatureSet:
         kind="fingerprint",
         description=spec.description,
         fingerprint=spec,
+        ms_per_molecule=0.3 if spec.kind in ("rdkit", "maccs") else 0.15,
     )
 
 
@@ -121,6 +128,7 @@ def _register_builtins() -> None:
             descriptors.DEFAULT_COLUMNS,
             descriptors.compute_default,
             description="fast C++ descriptors (rdMolDescriptors.Properties + carbocycle counts, charge)",
+            ms_per_molecule=1.5,
         )
     )
     register_feature_set(
@@ -131,6 +139,7 @@ def _register_builtins() -> None:
             descriptors.compute_rdkit2d_full,
             description=f"the full RDKit 2D descriptor list ({descriptors.RDKIT2D_FULL_COUNT})",
             check=descriptors.check_rdkit2d_full,
+            ms_per_molecule=12.0,
         )
     )
     register_feature_set(
@@ -140,6 +149,7 @@ def _register_builtins() -> None:
             cryo.CRYO_COLUMNS,
             cryo.compute_cryo,
             description="cryoprotection-relevant groups, H-bond balance and hydration proxies",
+            ms_per_molecule=0.5,
         )
     )
     for spec in fingerprints.FINGERPRINTS.values():
@@ -151,7 +161,7 @@ def _register_builtins() -> None:
             conformers.THREE_D_COLUMNS,
             conformers.compute_3d,
             description=f"shape and SASA from one ETKDGv3 conformer (seed {conformers.DEFAULT_SEED})",
-            expensive=True,
+            ms_per_molecule=40.0,
         )
     )
 

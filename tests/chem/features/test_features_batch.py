@@ -127,3 +127,11 @@ def test_3d_set_is_deterministic() -> None:
     assert first.failures == [] and np.isfinite(first.values).all()
     glycerol = dict(zip(first.columns, first.values[0], strict=True))
     assert 0 < glycerol["npr1"] <= glycerol["npr2"] <= 1 and glycerol["sasa"] > glycerol["sasa_polar"] > 0
+
+
+def test_bad_rows_give_rdkit_reasons_without_stderr_noise(capfd: pytest.CaptureFixture[str]) -> None:
+    fm = featurize(["C1CC", "CCO", "c1cccc1"], "default")
+    reasons = dict(fm.failures)
+    assert reasons[0].startswith("SMILES syntax error: unclosed ring")
+    assert reasons[2].startswith("sanitization failed: Can't kekulize")
+    assert "Parse Error" not in capfd.readouterr().err

@@ -36,7 +36,11 @@ def test_process_pool_gives_the_in_process_matrix(
     remote = featurize(rows, "default", pool, chunk_size=40)
     np.testing.assert_array_equal(remote.values, local.values)
     assert remote.failures == local.failures and sorted(i for i, _ in remote.failures) == sorted(expected)
-    assert (remote.feature_set, remote.version, remote.columns) == (local.feature_set, local.version, local.columns)
+    assert (remote.feature_set, remote.version, remote.columns) == (
+        local.feature_set,
+        local.version,
+        local.columns,
+    )
 
 
 def test_process_pool_fingerprints_and_cryo(pool: ProcessPoolExecutor, tox21_smiles: list[str]) -> None:
@@ -66,7 +70,10 @@ def test_cancel_stops_a_process_run_between_chunks(pool: ProcessPoolExecutor) ->
     start = time.perf_counter()
     with pytest.raises(CancelledError):
         pool.map_chunks(
-            time.sleep, [0.3] * 20, progress=lambda d, t: progress.append(d), cancel=lambda: len(progress) >= 2
+            time.sleep,
+            [0.3] * 20,
+            progress=lambda d, t: progress.append(d),
+            cancel=lambda: len(progress) >= 2,
         )
     assert time.perf_counter() - start < 2.5  # 20 chunks x 0.3 s on 2 workers would take 3 s
     assert pool.map_chunks(len, [[1]]) == [1]  # usable again afterwards
