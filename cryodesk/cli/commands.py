@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import threading
 from pathlib import Path
 
 from cryodesk.cli import exit_codes
 from cryodesk.cli.main import install_interrupt, print_json, stop_code
-from cryodesk.domain import JobState
+from cryodesk.domain import InputError, JobState
 from cryodesk.engine.file_import import FileImportParams
+from cryodesk.engine.import_metrics import describe_metrics, is_import_metrics
 from cryodesk.engine.service import Workbench
 
 
@@ -45,6 +47,14 @@ def cmd_init(wb: Workbench, args: argparse.Namespace) -> int:
 
 
 def cmd_import(wb: Workbench, args: argparse.Namespace) -> int:
+    if args.source == "pubchem":
+        return _import_pubchem(wb, args)
+    if args.source == "chembl":
+        return _import_chembl(wb, args)
+    return _import_file(wb, args)
+
+
+def _import_file(wb: Workbench, args: argparse.Namespace) -> int:
     params = FileImportParams(
         path=str(Path(args.path).expanduser()), source=args.source, method=args.method,
         structure_column=args.structure_column, name_column=args.name_column, workers=args.workers,
@@ -65,6 +75,93 @@ def cmd_import(wb: Workbench, args: argparse.Namespace) -> int:
     if args.strict and summary.rows_rejected:
         return exit_codes.ROWS_REJECTED
     return exit_codes.OK
+
+
+# Commas inside names such as "1,2-propanediol" sit between digits: only other commas separate names.
+_NAME_SEPARATOR = re.compile(r"(?<!\d),|,(?!\d)")
+
+
+def split_names(values: list[str] | None) -> list[str]:
+    """Names from repeated comma-separated ``--names`` values."""
+    return [n.strip() for value in values or [] for n in _NAME_SEPARATOR.split(value) if n.strip()]
+
+
+def split_list(values: list[str] | None) -> list[str]:
+    """Items of repeated comma-separated option values (CIDs, ChEMBL ids)."""
+    return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
+
+
+def _read_names(path: str) -> list[str]:
+    try:
+        lines = Path(path).expanduser().read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"cannot read names file {path}: {exc.strerror or exc}") from exc
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _import_pubchem(wb: Workbench, args: argparse.Namespace) -> int:
+    from cryodesk.engine.online_import import PubChemImportParams
+
+    names = _read_names(args.names_file) if args.names_file else split_names(args.names)
+    params = PubChemImportParams(
+        names=tuple(names), cids=tuple(split_list(args.cids)), similar_to=args.similar_to,
+        threshold=args.threshold, max_records=args.max_records, experimental=args.experimental,
+        max_synonyms=args.max_synonyms, batch_size=args.batch_size,
+    )
+    return _run_online(wb, args, lambda progress, cancel: wb.import_pubchem(params, progress, cancel,
+                                                                            resume=not args.no_resume))
+
+
+def _import_chembl(wb: Workbench, args: argparse.Namespace) -> int:
+    from cryodesk.engine.online_import import ChemblImportParams
+
+    params = ChemblImportParams(
+        ids=tuple(split_list(args.ids)), smiles=tuple(s for s in args.smiles or [] if s.strip()),
+        activities=args.activities, max_synonyms=args.max_synonyms, batch_size=args.batch_size,
+    )
+    return _run_online(wb, args, lambda progress, cancel: wb.import_chembl(params, progress, cancel,
+                                                                           resume=not args.no_resume))
+
+
+def _run_online(wb: Workbench, args: argparse.Namespace, start) -> int:
+    cancel = threading.Event()
+    install_interrupt(cancel)
+    outcome = start(_progress_printer(f"importing from {args.source}"), cancel)
+    print(file=sys.stderr)
+    summary = outcome.result
+    if args.json:
+        print_json({"job_id": outcome.job_id, "state": str(outcome.state), "resumed": outcome.resumed,
+                    "error": outcome.error, "summary": summary.as_dict() if summary else None})
+    else:
+        _print_online_import(outcome, summary)
+    if outcome.state is not JobState.DONE:
+        return stop_code(outcome.state)
+    # Row errors of earlier runs of a resumed job count too.
+    if args.strict and wb.job(outcome.job_id).n_row_errors:
+        return exit_codes.ROWS_REJECTED
+    return exit_codes.OK
+
+
+def _print_online_import(outcome, summary) -> None:
+    print(f"job {outcome.job_id}: {outcome.state}" + (" (resumed)" if outcome.resumed else ""))
+    if outcome.error:
+        print(f"error: {outcome.error}")
+    if outcome.state is JobState.PAUSED:
+        print(f"continue with: cryodesk jobs resume {outcome.job_id}")
+    if summary is None:
+        return
+    found = summary.queries - summary.not_found
+    queries = f"{found} of {summary.queries} queries matched, " if summary.queries else ""
+    resumed = f" (resumed at {summary.resumed_from})" if summary.resumed_from else ""
+    print(f"{summary.service}: {queries}{summary.done} of {summary.total} ids done{resumed}")
+    print(f"stored {summary.compounds_stored} compounds ({summary.compounds_new} new), "
+          f"{summary.values_new} new values, {summary.identifiers} identifiers")
+    print(f"requests {summary.requests_sent} sent, {summary.cache_hits} answered from the cache, "
+          f"{summary.retries} retries")
+    for line in summary.errors_sample:
+        print(f"not imported: {line}")
+    if summary.rows_rejected:
+        print(f"all row errors and metrics: cryodesk jobs show {outcome.job_id}")
 
 
 def _print_import(outcome, summary) -> None:
@@ -193,17 +290,34 @@ def _show_job(wb: Workbench, job_id: int, as_json: bool) -> int:
     if job.error:
         print(f"  error {job.error}")
     if job.checkpoint:
-        print(f"  checkpoint {job.checkpoint}")
-    for key, value in job.metrics.items():
+        print(f"  checkpoint {_describe_checkpoint(job.checkpoint)}")
+    if is_import_metrics(job.metrics):
+        print("  metrics:")
+        for label, text in describe_metrics(job.metrics):
+            print(f"    {label:<16} {text}")
+    else:
+        _print_plain_metrics(job.metrics)
+    print(f"  row errors: {len(errors)}")
+    for e in errors:
+        print(f"    {e.describe()}")
+    return exit_codes.OK
+
+
+def _describe_checkpoint(checkpoint: dict) -> str:
+    # An online import's checkpoint holds its whole id list: show how far it got instead.
+    if "keys" in checkpoint and "next" in checkpoint:
+        return (f"{checkpoint['next']} of {len(checkpoint['keys'])} ids written, "
+                f"{checkpoint.get('resolved', 0)} queries resolved")
+    return str(checkpoint)
+
+
+def _print_plain_metrics(metrics: dict) -> None:
+    for key, value in metrics.items():
         if isinstance(value, dict):
             shown = {k: v for k, v in value.items() if k not in ("errors_sample",)}
             print(f"  {key}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
         else:
             print(f"  metric {key}: {value}")
-    print(f"  row errors: {len(errors)}")
-    for e in errors:
-        print(f"    {e.describe()}")
-    return exit_codes.OK
 
 
 def _resume_job(wb: Workbench, job_id: int) -> int:
@@ -213,3 +327,73 @@ def _resume_job(wb: Workbench, job_id: int) -> int:
     print(file=sys.stderr)
     print(f"job {job_id}: {outcome.state}" + (f" ({outcome.error})" if outcome.error else ""))
     return stop_code(outcome.state)
+
+
+def cmd_search(wb: Workbench, args: argparse.Namespace) -> int:
+    if args.substructure:
+        try:
+            ids = wb.search.substructure(args.substructure, mode="smarts" if args.smarts else "auto")
+        except ValueError as exc:
+            print(f"cryodesk: error: {exc}", file=sys.stderr)
+            return exit_codes.INPUT_ERROR
+        scores: dict[int, float] = {}
+    else:
+        hits = wb.search.similar(args.similar_to, args.min, args.top)
+        ids = [h.compound_id for h in hits]
+        scores = {h.compound_id: h.score for h in hits}
+    rows = wb.compound_rows(ids[: args.limit])
+    if args.json:
+        print_json([{"inchikey": r.inchikey, "name": r.name, "smiles": r.smiles, "similarity": scores.get(r.id)}
+                    for r in rows])
+    else:
+        for r in rows:
+            score = f"{scores[r.id]:.3f}\t" if r.id in scores else ""
+            print(f"{score}{r.inchikey}\t{r.name or ''}\t{r.smiles}")
+        print(f"{len(rows)} of {len(ids)} hits shown", file=sys.stderr)
+    return exit_codes.OK if ids else exit_codes.NOT_FOUND
+
+
+def cmd_featurize(wb: Workbench, args: argparse.Namespace) -> int:
+    if args.list:
+        from cryodesk.chem.features import available_feature_sets
+
+        for fs in available_feature_sets():
+            print(f"{fs.name:<16} {fs.kind:<12} {fs.width:>5} columns  v{fs.version}  {fs.description}")
+        return exit_codes.OK
+    outcome = wb.featurize(args.feature_set, _progress_printer(f"featurize {args.feature_set}"))
+    print(file=sys.stderr)
+    if outcome.state is not JobState.DONE:
+        print(f"featurize {outcome.state}: {outcome.error or ''}", file=sys.stderr)
+        return stop_code(outcome.state)
+    r = outcome.result
+    print(f"{r['feature_set']} v{r['version']}: {r['rows']} rows ({r['cached']} cached, {r['computed']} computed,"
+          f" {r['failed']} failed; see cryodesk jobs show {outcome.job_id})")
+    return exit_codes.OK
+
+
+def cmd_cluster(wb: Workbench, args: argparse.Namespace) -> int:
+    labels = wb.search.clusters(args.cutoff)
+    sizes: dict[int, int] = {}
+    for label in labels.values():
+        sizes[label] = sizes.get(label, 0) + 1
+    print(f"{len(sizes)} clusters at Tanimoto distance {args.cutoff} over {len(labels)} compounds")
+    for label, size in sorted(sizes.items(), key=lambda kv: -kv[1])[:20]:
+        print(f"  cluster {label}: {size}")
+    return exit_codes.OK
+
+
+def cmd_scaffolds(wb: Workbench, args: argparse.Namespace) -> int:
+    counts = wb.search.scaffolds()
+    for scaffold, count in counts[:50]:
+        print(f"{count:>6}  {scaffold or '(acyclic)'}")
+    print(f"{len(counts)} scaffolds", file=sys.stderr)
+    return exit_codes.OK
+
+
+def cmd_pick(wb: Workbench, args: argparse.Namespace) -> int:
+    ids = wb.search.diverse_pick(args.n)
+    if args.save_list:
+        wb.project.row_lists.save(args.save_list, ids, f"MaxMin diverse pick of {args.n}")
+    for r in wb.compound_rows(ids):
+        print(f"{r.inchikey}\t{r.name or ''}\t{r.smiles}")
+    return exit_codes.OK

@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     imp_file.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
     imp_file.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
 
+    _add_online_import_parsers(imp_sub)
+
     lst = sub.add_parser("list", help="list compounds (optionally matching a query)")
     lst.add_argument("query", nargs="?", default="")
     lst.add_argument("--limit", type=int, default=50)
@@ -52,12 +54,67 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("info", help="counts per table and source")
 
+    search = sub.add_parser("search", help="substructure or similarity search over the project")
+    how = search.add_mutually_exclusive_group(required=True)
+    how.add_argument("--substructure", metavar="SMILES_OR_SMARTS")
+    how.add_argument("--similar-to", metavar="SMILES")
+    search.add_argument("--min", type=float, default=0.0, help="minimum Tanimoto similarity (with --similar-to)")
+    search.add_argument("--top", type=int, default=50, help="best N hits (with --similar-to)")
+    search.add_argument("--smarts", action="store_true", help="read the substructure query as SMARTS")
+    search.add_argument("--limit", type=int, default=100, help="hits printed (all are counted)")
+
+    feat = sub.add_parser("featurize", help="compute and cache a feature set for the whole library")
+    feat.add_argument("feature_set", nargs="?", default="default")
+    feat.add_argument("--list", action="store_true", help="list the feature sets")
+
+    cluster = sub.add_parser("cluster", help="Butina clusters on Morgan fingerprints")
+    cluster.add_argument("--cutoff", type=float, default=0.35, help="Tanimoto distance cut-off")
+    sub.add_parser("scaffolds", help="Murcko scaffolds with counts")
+    pick = sub.add_parser("pick", help="MaxMin diverse subset")
+    pick.add_argument("n", type=int)
+    pick.add_argument("--save-list", help="save the pick as a named row list")
+
     jobs = sub.add_parser("jobs", help="list jobs, show one, or pause/resume/cancel it")
     jobs.add_argument("action", nargs="?", default="list", choices=["list", "show", "pause", "resume", "cancel"])
     jobs.add_argument("job_id", nargs="?", type=int)
 
     sub.add_parser("gui", help="open the desktop application")
     return parser
+
+
+def _add_online_import_parsers(imp_sub: argparse._SubParsersAction) -> None:
+    """``import pubchem`` and ``import chembl``: base URLs come from the settings or the environment
+    (``CRYODESK_PUBCHEM_BASE``, ``CRYODESK_CHEMBL_BASE``), never from the command line or the job."""
+    pub = imp_sub.add_parser("pubchem", help="import compounds from PubChem by name, CID or similarity")
+    what = pub.add_mutually_exclusive_group(required=True)
+    what.add_argument("--names", action="append", metavar="NAME[,NAME...]",
+                      help="compound names, comma-separated (commas between digits stay: 1,2-propanediol)")
+    what.add_argument("--names-file", metavar="PATH", help="a text file with one name per line")
+    what.add_argument("--cids", action="append", metavar="CID[,CID...]", help="PubChem compound ids")
+    what.add_argument("--similar-to", metavar="SMILES", help="import compounds similar to this structure")
+    pub.add_argument("--threshold", type=int, default=90, help="similarity threshold in %% (default 90)")
+    pub.add_argument("--max-records", type=int, default=100, help="most similar compounds to import (default 100)")
+    pub.add_argument("--experimental", action="store_true",
+                     help="also import PUG-View experimental properties (slower: about 6 requests per compound)")
+    pub.add_argument("--max-synonyms", type=int, default=20, help="synonyms kept per compound (default 20)")
+    pub.add_argument("--batch-size", type=int, default=100, help="CIDs per request and transaction (default 100)")
+    _add_job_flags(pub)
+
+    chembl = imp_sub.add_parser("chembl", help="import compounds from ChEMBL by id or structure")
+    what = chembl.add_mutually_exclusive_group(required=True)
+    what.add_argument("--ids", action="append", metavar="ID[,ID...]", help="ChEMBL molecule ids, e.g. CHEMBL25")
+    what.add_argument("--smiles", action="append", metavar="SMILES",
+                      help="import the ChEMBL molecules with this structure (repeat for several)")
+    chembl.add_argument("--activities", action="store_true",
+                        help="also import CC50 / LD50 / IC50 activities (one more request per molecule)")
+    chembl.add_argument("--max-synonyms", type=int, default=20, help="synonyms kept per molecule (default 20)")
+    chembl.add_argument("--batch-size", type=int, default=50, help="ids per request and transaction (default 50)")
+    _add_job_flags(chembl)
+
+
+def _add_job_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if any query or id was not imported")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

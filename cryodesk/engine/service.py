@@ -45,6 +45,7 @@ class Workbench:
 
     def __init__(self, project: Project) -> None:
         self.project = project
+        self._search = None
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -183,6 +184,22 @@ class Workbench:
 
     def request_job(self, job_id: int, control: str) -> None:
         self.project.jobs.request(job_id, control)
+
+    # -- features and search ------------------------------------------------------------------
+    @property
+    def search(self):
+        """The project's search service (substructure, similarity, clusters, scaffolds)."""
+        from cryodesk.engine.search import SearchService
+
+        if self._search is None:
+            self._search = SearchService(self.project)
+        return self._search
+
+    def featurize(self, feature_set: str, on_progress: ProgressCallback | None = None,
+                  cancel_event: threading.Event | None = None, workers: int | None = None) -> JobOutcome:
+        from cryodesk.engine.features import FeaturizeJob
+
+        return run_job(self.project, FeaturizeJob(feature_set, workers), on_progress, cancel_event)
 
     # -- export and info -----------------------------------------------------------------------
     def export(self, ids: list[int], path: Path, fmt: str | None = None) -> int:

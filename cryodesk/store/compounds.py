@@ -77,6 +77,22 @@ class CompoundRepository:
     def count(self) -> int:
         return int(self._db.scalar("SELECT count(*) FROM compounds"))
 
+    def smiles_by_id(self, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
+        """(id, SMILES) for ``ids`` (all compounds, in id order, when None)."""
+        if ids is None:
+            return [(r[0], r[1]) for r in self._db.query("SELECT id, smiles FROM compounds ORDER BY id")]
+        out: list[tuple[int, str]] = []
+        conn = self._db.connection()
+        for batch in chunked(ids, IN_CHUNK):
+            sql = f"SELECT id, smiles FROM compounds WHERE id IN ({placeholders(len(batch))})"  # noqa: S608
+            out.extend((r[0], r[1]) for r in conn.execute(sql, batch))
+        return sorted(out)
+
+    def change_stamp(self) -> str:
+        """Changes whenever compounds are added or removed (count + highest id + last update)."""
+        row = self._db.connection().execute("SELECT count(*), max(id), max(updated_at) FROM compounds").fetchone()
+        return f"{row[0]}:{row[1]}:{row[2]}"
+
     def all_ids(self) -> list[int]:
         """Every compound id in display order (name, then InChIKey)."""
         return [r[0] for r in self._db.query("SELECT id FROM compounds ORDER BY name IS NULL, name COLLATE NOCASE, id")]

@@ -9,6 +9,7 @@ from cryodesk.domain import ProjectError
 from cryodesk.store.assays import AssayRepository
 from cryodesk.store.compounds import CompoundRepository, IdentifierRepository, PropertyRepository
 from cryodesk.store.database import Database, OpenOptions
+from cryodesk.store.features import FeatureCacheRepository
 from cryodesk.store.filesystem import is_network_path
 from cryodesk.store.jobs import JobRepository
 from cryodesk.store.misc import (
@@ -42,6 +43,7 @@ class Project:
         self.sources = SourceRepository(self.db)
         self.row_lists = RowListRepository(self.db)
         self.view_state = ViewStateRepository(self.db)
+        self.features = FeatureCacheRepository(self.db)
 
     compounds: CompoundRepository = field(init=False)
     identifiers: IdentifierRepository = field(init=False)
@@ -53,6 +55,7 @@ class Project:
     sources: SourceRepository = field(init=False)
     row_lists: RowListRepository = field(init=False)
     view_state: ViewStateRepository = field(init=False)
+    features: FeatureCacheRepository = field(init=False)
 
     @classmethod
     def open(

@@ -1,0 +1,62 @@
+"""The feature cache: one row per (compound, feature set, version), read back as one matrix.
+
+Rows are raw little-endian bytes (float32 descriptors or packed fingerprint bits), so a warm read
+is one query plus one ``np.frombuffer`` over the joined blobs, with no per-row Python parsing.
+A new version of a feature set simply misses the cache; ``drop_other_versions`` reclaims space.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from cryodesk.store.database import Database
+
+
+class FeatureCacheRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def put_many(self, feature_set: str, version: str, rows: Iterable[tuple[int, bytes]]) -> int:
+        """Store (compound id, row bytes); existing rows of the same set and version are replaced."""
+        items = [(feature_set, version, cid, blob) for cid, blob in rows]
+        with self._db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO feature_cache (feature_set, version, compound_id, data) VALUES (?,?,?,?)"
+                " ON CONFLICT(feature_set, version, compound_id) DO UPDATE SET data = excluded.data",
+                items,
+            )
+        return len(items)
+
+    def read(self, feature_set: str, version: str, dtype: str, width: int,
+             compound_ids: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Cached rows as ``(ids, matrix[n, width])``, restricted to ``compound_ids`` when given.
+
+        The ids come back sorted; rows whose byte length does not match ``width`` (a corrupt or
+        foreign row) are skipped, so they are recomputed rather than misread.
+        """
+        rows = self._db.connection().execute(
+            "SELECT compound_id, data FROM feature_cache WHERE feature_set = ? AND version = ? ORDER BY compound_id",
+            (feature_set, version),
+        ).fetchall()
+        row_bytes = np.dtype(dtype).itemsize * width
+        good = [(cid, blob) for cid, blob in rows if len(blob) == row_bytes]
+        if not good:
+            return np.zeros(0, np.int64), np.zeros((0, width), dtype)
+        ids = np.fromiter((cid for cid, _ in good), np.int64, len(good))
+        matrix = np.frombuffer(b"".join(blob for _, blob in good), dtype=dtype).reshape(len(good), width)
+        if compound_ids is not None:
+            keep = np.isin(ids, np.asarray(compound_ids, np.int64))
+            ids, matrix = ids[keep], matrix[keep]
+        return ids, matrix
+
+    def cached_ids(self, feature_set: str, version: str) -> set[int]:
+        rows = self._db.query("SELECT compound_id FROM feature_cache WHERE feature_set = ? AND version = ?",
+                              (feature_set, version))
+        return {r[0] for r in rows}
+
+    def drop_other_versions(self, feature_set: str, version: str) -> int:
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM feature_cache WHERE feature_set = ? AND version != ?", (feature_set, version))
+            return conn.changes()
