@@ -18,7 +18,6 @@ def run_gui(project_path: str | None = None) -> int:
 
     log_path = configure_logging()
     log.info("starting the GUI (project: %s, log: %s)", project_path or "default", log_path)
-
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from cryodesk import APP_NAME, __version__

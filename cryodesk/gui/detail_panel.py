@@ -167,6 +167,11 @@ class CompoundDetailPanel(QWidget):
             return
         if row is None or row < 0:
             row = table.currentRow()
+        if table.rowCount() == 0:
+            what = {self.properties_table: "property values", self.identifiers_table: "identifiers",
+                    self.assays_table: "assay results"}.get(table, "records")
+            self.provenance_label.setText(f"No {what} are stored for this compound.")
+            return
         item = table.item(row, 0) if row is not None and row >= 0 else None
         text = item.data(RECORD_ROLE) if item is not None else None
         self.provenance_label.setText(text or "Select a row to see where its value came from.")
@@ -213,12 +218,14 @@ class CompoundDetailPanel(QWidget):
                           p.source_record_id or "", p.citation or "", ", ".join(v.flags)],
                          _record_text(headline, p, v.value_text, v.flags)))
         _fill(self.properties_table, rows, numeric_columns=(1,))
+        _focus_first_row(self.properties_table)
         self._show_record(self.properties_table, None)
 
     def _fill_identifiers(self, identifiers: Sequence[Identifier]) -> None:
         rows = [([str(i.kind), i.value, i.source, f"{i.confidence:.2f}"],
                  f"{i.kind}: {i.value}\nSource: {i.source}\nConfidence: {i.confidence:.2f}") for i in identifiers]
         _fill(self.identifiers_table, rows, numeric_columns=(3,))
+        _focus_first_row(self.identifiers_table)
         self._show_record(self.identifiers_table, None)
 
     def _fill_assays(self, results: Sequence[AssayResult]) -> None:
@@ -231,6 +238,7 @@ class CompoundDetailPanel(QWidget):
             rows.append(([r.assay_key, str(r.outcome), value, r.unit or "", str(p.method),
                           p.source, p.source_record_id or "", p.citation or ""], _record_text(headline, p, None, ())))
         _fill(self.assays_table, rows, numeric_columns=(2,))
+        _focus_first_row(self.assays_table)
         self._show_record(self.assays_table, None)
 
 
@@ -277,6 +285,13 @@ def _fill(table: QTableWidget, rows: Sequence[tuple[Sequence[str], str | None]],
         column = headers.index("Citation")
         table.setColumnWidth(column, min(table.columnWidth(column), CITATION_WIDTH))
     table.setSortingEnabled(True)
+
+
+def _focus_first_row(table: QTableWidget) -> None:
+    # The record box then shows the first value's provenance without a click.
+    if table.rowCount():
+        table.setCurrentCell(0, 0)
+        table.scrollToTop()
 
 
 def _value_text(value: float | None, text: str | None) -> str:

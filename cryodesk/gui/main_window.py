@@ -48,6 +48,7 @@ from cryodesk.gui.gui_settings import gui_settings
 from cryodesk.gui.logging_setup import log_file_path
 from cryodesk.gui.molecule_table import INCHIKEY_ROLE, MoleculeTableModel, MoleculeTableView
 from cryodesk.gui.worker import UNKNOWN_TOTAL, ProgressFn, TaskSlot
+from cryodesk.store import CompoundRow
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,7 @@ class MainWindow(QMainWindow):
         self.wb = workbench
         self._shut_down = False
         self._job_kind: str | None = None
+        self._keep_position = False  # whether the running search is a refresh (keep the scroll position)
         self.last_dialog: QDialog | None = None
         self.search_slot = TaskSlot("search", parent=self)
         self.detail_slot = TaskSlot("detail", parent=self)
@@ -379,7 +381,7 @@ class MainWindow(QMainWindow):
             self.open_project(path)
 
     # -- search and table --------------------------------------------------------------------------
-    def _fetch_rows(self, ids: list[int]) -> list:
+    def _fetch_rows(self, ids: list[int]) -> list[CompoundRow]:
         return self.wb.compound_rows(ids)
 
     def _focus_search(self) -> None:
@@ -409,16 +411,17 @@ class MainWindow(QMainWindow):
         current_id = self._current_id()
         scroll = self.table.verticalScrollBar().value()
         self.model.set_ids(result.ids, result.total)
-        if getattr(self, "_keep_position", False):
-            self.table.verticalScrollBar().setValue(scroll)
-        if current_id is not None:
-            row = self.model.row_of(current_id)
-            if row is not None:
-                self.table.selectRow(row)
-            else:
-                self.detail.clear()
-        else:
+        row = self.model.row_of(current_id) if current_id is not None else None
+        if row is None:
             self.detail.clear()
+        else:
+            # Keep the selected compound selected, without scrolling to it: during a live refresh
+            # the user may be looking elsewhere in the table.
+            self.table.setAutoScroll(False)
+            self.table.selectRow(row)
+            self.table.setAutoScroll(True)
+        if self._keep_position:
+            self.table.verticalScrollBar().setValue(scroll)
         self.search_done.emit(len(result.ids), result.total)
 
     def _on_search_failed(self, error: str) -> None:

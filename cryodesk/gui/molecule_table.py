@@ -58,9 +58,8 @@ HEADERS: dict[Column, tuple[str, str]] = {
     Column.VALUES: ("# values", "Property values stored for this compound, from every source"),
 }
 
-DEFAULT_WIDTHS: dict[Column, int] = {  # the last column stretches to the viewport's edge
+DEFAULT_WIDTHS: dict[Column, int] = {  # Name takes whatever width is left (it stretches)
     Column.STRUCTURE: STRUCTURE_WIDTH,
-    Column.NAME: 190,
     Column.FORMULA: 96,
     Column.MW: 64,
     Column.VALUES: 64,
@@ -301,13 +300,17 @@ class MoleculeTableView(QTableView):
         vheader.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setMinimumSectionSize(48)
+        header.setStretchLastSection(False)
         header.setHighlightSections(False)
         self.delegate = StructureDelegate(depictions, self)
         self.setItemDelegateForColumn(Column.STRUCTURE, self.delegate)
         depictions.ready.connect(self._on_depiction_ready)
 
     def apply_default_widths(self) -> None:
+        """Size the columns (call after ``setModel``: per-column settings need the columns to exist)."""
+        # Names are the longest text; give them the spare width rather than padding a number column.
+        self.horizontalHeader().setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
         for column, width in DEFAULT_WIDTHS.items():
             self.setColumnWidth(column, width)
         # An InChIKey is always 27 characters: size its column to the font rather than guess.

@@ -16,7 +16,7 @@ from cryodesk.engine.service import Workbench
 from .helpers import build_big_project, build_reference_project
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)  # undone when the GUI tests end, not at session end
 def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Keep app paths (logs, default project) and QSettings of the tests out of the user's folders."""
     from PySide6.QtCore import QSettings
@@ -31,6 +31,16 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("CRYODESK_HOME", None)
     else:
         os.environ["CRYODESK_HOME"] = old
+
+
+@pytest.fixture(autouse=True)
+def fresh_gui_settings() -> Iterator[None]:
+    """Each test starts from the default window layout, whatever the previous one saved."""
+    from cryodesk.gui.gui_settings import gui_settings
+
+    gui_settings().clear()
+    yield
+    gui_settings().clear()
 
 
 @pytest.fixture()

@@ -84,6 +84,10 @@ def test_100k_rows_fetch_only_what_is_visible(qtbot, big_project: Path) -> None:
     buffer = 2 * model.block_size
     assert len(visible) <= wb.rows_requested <= len(visible) + buffer, (wb.rows_requested, wb.calls)
     at_open, calls_at_open = wb.rows_requested, len(wb.calls)
+    structures_at = None
+    if has_depiction():  # structures are drawn off the GUI thread after the first paint
+        qtbot.waitUntil(lambda: _structures_drawn(window, table.visible_rows()), timeout=30_000)
+        structures_at = time.perf_counter() - start
 
     # Jump to the middle and to the end: each jump reads about one block, not the rows in between.
     jumps = [50_000, 99_990, 12_345, 77_777]
@@ -103,12 +107,12 @@ def test_100k_rows_fetch_only_what_is_visible(qtbot, big_project: Path) -> None:
         table.viewport().repaint()
     assert len(model.cached_blocks()) <= model.max_blocks
 
-    table.scrollToTop()
-    depictions_s = None
+    table.scrollTo(model.index(50_000, 1))
+    table.selectRow(50_000)
     if has_depiction():
-        t0 = time.perf_counter()
         qtbot.waitUntil(lambda: _structures_drawn(window, table.visible_rows()), timeout=30_000)
-        depictions_s = time.perf_counter() - t0
+        qtbot.waitUntil(lambda: window.detail.detail is not None and window.detail.structure.is_drawn(),
+                        timeout=10_000)
         SCREENSHOT_DIR.mkdir(exist_ok=True)
         window.grab().save(str(SCREENSHOT_DIR / "main_window_100k.png"))
 
@@ -121,6 +125,6 @@ def test_100k_rows_fetch_only_what_is_visible(qtbot, big_project: Path) -> None:
         "fetch_calls_at_first_paint": calls_at_open,
         "rows_fetched_total_after_jumps_and_scroll": wb.rows_requested,
         "block_size": model.block_size,
-        "visible_structures_drawn_s": None if depictions_s is None else round(depictions_s, 3),
+        "visible_structures_drawn_s": None if structures_at is None else round(structures_at, 3),
     }
     print("\n100k table figures:", json.dumps(figures))

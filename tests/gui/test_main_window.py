@@ -215,14 +215,12 @@ def test_about_lists_the_data_sources_with_licence_and_citation(qtbot, open_wind
 def test_layout_is_saved_and_restored(qtbot, open_window, reference_project: Path) -> None:
     window = open_window(Workbench.open(reference_project))
     window.detail_dock.hide()
-    window.table.setColumnWidth(Column.NAME, 301)
+    window.table.setColumnWidth(Column.FORMULA, 151)
+    window.resize(1200, 800)
     window.close()
     again = open_window(Workbench.open(reference_project))
     assert not again.detail_dock.isVisible()
-    assert again.table.columnWidth(Column.NAME) == 301
-    again.detail_dock.show()
-    again.table.setColumnWidth(Column.NAME, 220)
-    again.close()
+    assert again.table.columnWidth(Column.FORMULA) == 151
 
 
 def _dark_pixels(image: QImage, x0: int, y0: int, x1: int, y1: int) -> int:
@@ -254,3 +252,54 @@ def test_screenshot_of_the_main_window_with_data(qtbot, open_window, reference_p
         ink = _dark_pixels(image, x + 4, y + 4, x + table.columnWidth(Column.STRUCTURE) - 4,
                            y + table.rowHeight(row) - 4)
         assert ink > 5, f"structure of row {row} looks blank"
+
+
+def test_export_selection_writes_the_selected_rows_in_the_background(qtbot, open_window, reference_project: Path,
+                                                                    tmp_path: Path) -> None:
+    window = open_window(Workbench.open(reference_project))
+    names = _names(window)
+    selection = window.table.selectionModel()
+    from PySide6.QtCore import QItemSelectionModel
+
+    for name in ("Glycerol", "Dimethyl sulfoxide"):
+        selection.select(window.model.index(names.index(name), 0),
+                         QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+    ids = window.selected_ids()
+    assert len(ids) == 2
+    target = tmp_path / "selection.csv"
+    with qtbot.waitSignal(window.job_finished, timeout=30_000) as blocker:
+        assert window.start_export(ids, target)
+    report: JobReport = blocker.args[0]
+    assert report.kind == "export" and report.error is None
+    assert report.result == (2, target)
+    with target.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(r["name"] for r in rows) == ["Dimethyl sulfoxide", "Glycerol"]
+    assert "Exported 2 compounds" in window.statusBar().currentMessage()
+
+
+def test_open_project_switches_the_table_to_the_other_project(qtbot, open_window, reference_project: Path,
+                                                             tmp_path: Path) -> None:
+    window = open_window(Workbench.open(reference_project))
+    other = tmp_path / "other.cryodesk"
+    Workbench.open(other).close()
+    with qtbot.waitSignal(window.search_done, timeout=10_000):
+        assert window.open_project(other)
+    assert window.model.rowCount() == 0
+    assert window.count_label.text() == "0 of 0 shown"
+    assert "other.cryodesk" in window.windowTitle()
+    assert window.detail.detail is None
+
+
+def test_refresh_keeps_the_selection_and_the_scroll_position(qtbot, open_window, reference_project: Path) -> None:
+    window = open_window(Workbench.open(reference_project))
+    window.resize(1400, 420)  # a few rows visible: the table scrolls
+    _select(qtbot, window, "1,2-Propanediol")
+    bar = window.table.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    position = bar.value()
+    assert position > 0
+    with qtbot.waitSignal(window.search_done, timeout=10_000):
+        window.refresh()  # what a live refresh during an import does
+    assert bar.value() == position
+    assert window.selected_ids() == [window.model.ids()[0]]
