@@ -286,7 +286,7 @@ def _show_job(wb: Workbench, job_id: int, as_json: bool) -> int:
         return exit_codes.OK
     print(f"job {job.id} {job.kind} {job.state}  {job.done}{'/' + str(job.total) if job.total else ''}")
     print(f"  created {job.created_at}, updated {job.updated_at}, finished {job.finished_at or '-'}")
-    print(f"  params {job.params}")
+    print(f"  params {_short_params(job.params)}")
     if job.error:
         print(f"  error {job.error}")
     if job.checkpoint:
@@ -301,6 +301,12 @@ def _show_job(wb: Workbench, job_id: int, as_json: bool) -> int:
     for e in errors:
         print(f"    {e.describe()}")
     return exit_codes.OK
+
+
+def _short_params(params: dict, keep: int = 10) -> dict:
+    # An import of 2,000 CIDs should not print 2,000 CIDs.
+    return {k: v[:keep] + [f"... {len(v)} in all"] if isinstance(v, list) and len(v) > keep else v
+            for k, v in params.items()}
 
 
 def _describe_checkpoint(checkpoint: dict) -> str:

@@ -120,7 +120,7 @@ def describe_metrics(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
     lines.append((
         "stored",
         f"{n('compounds_stored')} compounds ({n('compounds_new')} new), {n('values_new')} new values, "
-        f"{n('identifiers')} identifiers in {n('batches')} batches",
+        f"{n('identifiers')} identifiers; {n('batches')} batches committed",
     ))
     lines.append((
         "not stored",

@@ -280,6 +280,7 @@ class _OnlineImportJob:
 
     def run(self, ctx: JobContext) -> OnlineImportSummary:
         client = self._client if self._client is not None else self._make_client()
+        self._fetch_thread_busy = False
         try:
             return self._run(ctx, client)
         finally:

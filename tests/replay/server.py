@@ -1,4 +1,4 @@
-"""A real threaded HTTP server on 127.0.0.1 that replays PubChem and ChEMBL for tests.
+"""A real threaded HTTP server on 127.0.0.1 that replays PubChem, ChEMBL and NCBI E-utilities for tests.
 
 It serves the recorded fixtures in their recorded formats, generates format-faithful replies for
 other ids, counts (and optionally rejects) requests over a rate limit, injects faults on demand,
@@ -31,6 +31,7 @@ from tests.replay.faults import (
     ThrottleControl,
 )
 from tests.replay.messages import Incoming, RecordedRequest, Reply, parse_incoming
+from tests.replay.ncbi_routes import NcbiState, rate_limit_reply, route_ncbi
 from tests.replay.pubchem_routes import PubChemState, route_pug, route_pug_view
 
 REASONS = {
@@ -90,6 +91,7 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ReplayServer/1"
+    disable_nagle_algorithm = True  # small replies otherwise wait ~40 ms for the delayed ACK
     timeout = 15  # an idle keep-alive connection ends its handler thread
     server: _HTTPServer
 
@@ -179,6 +181,7 @@ class ReplayServer:
         self.faults = FaultInjector()
         self.throttle = ThrottleControl()
         self.pubchem = PubChemState()
+        self.ncbi = NcbiState()
         self.window = RateWindow(rate_limit)
         self.reject_over_limit = reject_over_limit
         self.over_limit_retry_after = over_limit_retry_after
@@ -231,12 +234,17 @@ class ReplayServer:
     def chembl_base(self) -> str:
         return f"{self.url}/chembl/api/data"
 
+    @property
+    def ncbi_base(self) -> str:
+        return f"{self.url}/entrez/eutils"
+
     def env(self) -> dict[str, str]:
         """Environment variables that point CryoDesk's clients at this server."""
         return {
             "CRYODESK_PUBCHEM_BASE": self.pubchem_base,
             "CRYODESK_PUBCHEM_VIEW_BASE": self.pubchem_view_base,
             "CRYODESK_CHEMBL_BASE": self.chembl_base,
+            "CRYODESK_NCBI_BASE": self.ncbi_base,
         }
 
     # -- control ---------------------------------------------------------------------------
@@ -301,6 +309,8 @@ class ReplayServer:
             return route_pug_view(incoming)
         if segments[:3] == ["chembl", "api", "data"]:
             return route_chembl(incoming)
+        if segments[:2] == ["entrez", "eutils"]:
+            return route_ncbi(incoming, self.ncbi)
         return Reply(404, b"<html><body><h1>Not Found</h1></body></html>", "text/html")
 
     def _over_limit_reply(self, service: str) -> Reply:
@@ -308,6 +318,8 @@ class ReplayServer:
         if service == "pubchem":
             headers["X-Throttling-Control"] = self.throttle.header() + ", " + OVER_LIMIT_TAIL
             return Reply(503, PUBCHEM_BUSY_FAULT, "application/json", headers)
+        if service == "ncbi":
+            return rate_limit_reply(headers)
         return Reply(429, b'{"error": "rate limit exceeded"}', "application/json", headers)
 
     def _fault_reply(self, fault: Fault, service: str) -> Reply:
@@ -334,4 +346,6 @@ def _service(path: str) -> str:
         return "pubchem"
     if path.startswith("/chembl/"):
         return "chembl"
+    if path.startswith("/entrez/"):
+        return "ncbi"
     return "other"

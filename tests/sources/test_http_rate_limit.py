@@ -95,7 +95,8 @@ def test_threads_sharing_one_client_stay_under_the_server_limit(
     replay_server: ReplayServer, make_http: Callable[..., HttpClient]
 ) -> None:
     replay_server.set_rate_limit(10, reject=True)
-    client = make_http(replay_server.pubchem_base, name="pubchem", rate=9.0)
+    # 20 % headroom below the server's limit: on a loaded CI machine request arrival jitters.
+    client = make_http(replay_server.pubchem_base, name="pubchem", rate=8.0)
     errors: list[BaseException] = []
 
     def worker() -> None:
@@ -115,7 +116,7 @@ def test_threads_sharing_one_client_stay_under_the_server_limit(
     assert client.metrics().retries == 0
     times = replay_server.times()
     rate = (len(times) - 1) / (times[-1] - times[0])
-    assert 8.0 <= rate <= 9.3
+    assert 6.5 <= rate <= 8.4
 
 
 def test_server_counts_violations_of_an_unlimited_client(
