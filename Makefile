@@ -29,6 +29,13 @@ pytest: $(STAMP)
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint contracts pytest
 
+# The installers (build/README.md): a clean build venv in build/out/venv with only the runtime dependencies,
+# PyInstaller, the .tar.gz, the .deb and SHA256SUMS; then the frozen self-test from a temporary folder with a
+# clean HOME, the start-up and first-start figures and the package upgrade test. Needs no .venv.
+bundle:
+	$(PYTHON) build/build.py
+	$(PYTHON) build/check_bundle.py
+
 bench: $(STAMP)
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(PY) $$b || exit 1; done
 

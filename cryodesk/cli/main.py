@@ -1,4 +1,4 @@
-"""``cryodesk`` command line: init, import, list, show, export, info, jobs, gui."""
+"""``cryodesk`` command line: init, import, list, show, evidence, export, info, jobs, gui."""
 
 from __future__ import annotations
 
@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_online_import_parsers(imp_sub)
 
+    evidence = sub.add_parser("evidence", help="what imported PubMed abstracts say about a compound or mixture")
+    evidence.add_argument("identifier", help="compound name, InChIKey, CAS, SMILES or any identifier; or a mixture name")
+    evidence.add_argument("--top", type=int, default=5, help="best sentences shown per compound (default 5)")
+
     lst = sub.add_parser("list", help="list compounds (optionally matching a query)")
     lst.add_argument("query", nargs="?", default="")
     lst.add_argument("--limit", type=int, default=50)
@@ -78,13 +82,15 @@ def _parser() -> argparse.ArgumentParser:
     jobs.add_argument("action", nargs="?", default="list", choices=["list", "show", "pause", "resume", "cancel"])
     jobs.add_argument("job_id", nargs="?", type=int)
 
-    sub.add_parser("gui", help="open the desktop application")
+    gui = sub.add_parser("gui", help="open the desktop application")
+    gui.add_argument("project_file", nargs="?", help="project to open (what a double-clicked .cryodesk passes)")
     return parser
 
 
 def _add_online_import_parsers(imp_sub: argparse._SubParsersAction) -> None:
-    """``import pubchem`` and ``import chembl``: base URLs come from the settings or the environment
-    (``CRYODESK_PUBCHEM_BASE``, ``CRYODESK_CHEMBL_BASE``), never from the command line or the job."""
+    """``import pubchem``, ``import chembl`` and ``import pubmed``: base URLs come from the settings or the
+    environment (``CRYODESK_PUBCHEM_BASE``, ``CRYODESK_CHEMBL_BASE``, ``CRYODESK_NCBI_BASE``), never from
+    the command line or the job."""
     pub = imp_sub.add_parser("pubchem", help="import compounds from PubChem by name, CID or similarity")
     what = pub.add_mutually_exclusive_group(required=True)
     what.add_argument("--names", action="append", metavar="NAME[,NAME...]",
@@ -111,6 +117,13 @@ def _add_online_import_parsers(imp_sub: argparse._SubParsersAction) -> None:
     chembl.add_argument("--batch-size", type=int, default=50, help="ids per request and transaction (default 50)")
     _add_job_flags(chembl)
 
+    pubmed = imp_sub.add_parser("pubmed", help="import PubMed abstracts for a query and mine them for evidence")
+    pubmed.add_argument("--query", required=True, help='PubMed query, e.g. "cryoprotectant AND vitrification"')
+    pubmed.add_argument("--max", type=int, default=500, dest="max_results",
+                        help="import at most N hits, in PubMed's order (default 500, at most 10000)")
+    pubmed.add_argument("--batch-size", type=int, default=200, help="PMIDs per request and transaction (default 200)")
+    _add_job_flags(pubmed)
+
 
 def _add_job_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
@@ -122,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "gui":
         from cryodesk.gui.app import run_gui  # the one import of the GUI the CLI may make
 
-        return run_gui(args.project)
+        return run_gui(args.project_file or args.project)
     try:
         return _dispatch(args)
     except BrokenPipeError:
