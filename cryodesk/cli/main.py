@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     jobs.add_argument("action", nargs="?", default="list", choices=["list", "show", "pause", "resume", "cancel"])
     jobs.add_argument("job_id", nargs="?", type=int)
 
+    _add_model_parsers(sub)
+    _add_quality_parsers(sub)
+
     gui = sub.add_parser("gui", help="open the desktop application")
     gui.add_argument("project_file", nargs="?", help="project to open (what a double-clicked .cryodesk passes)")
     return parser
@@ -123,6 +126,89 @@ def _add_online_import_parsers(imp_sub: argparse._SubParsersAction) -> None:
                         help="import at most N hits, in PubMed's order (default 500, at most 10000)")
     pubmed.add_argument("--batch-size", type=int, default=200, help="PMIDs per request and transaction (default 200)")
     _add_job_flags(pubmed)
+
+
+def _add_model_parsers(sub: argparse._SubParsersAction) -> None:
+    """``train``, ``models``, ``evaluate`` and ``predict``."""
+    train = sub.add_parser("train", help="train, evaluate and register a model for a property or assay")
+    train.add_argument("target", nargs="?", help="property key (tg, melting_point, ...) or assay key (tox21:NR-AR)")
+    train.add_argument("--defaults", action="store_true",
+                       help="train the default models (Tox21, Tg, melting point, solubility) instead")
+    train.add_argument("--models", default="rf,lgbm,mlp", help="ensemble members (default rf,lgbm,mlp)")
+    train.add_argument("--split", choices=["scaffold", "random"], default="scaffold",
+                       help="held-out split reported with the model (default scaffold)")
+    train.add_argument("--budget", type=int, default=0, help="tuning candidates per member (0 = defaults)")
+    train.add_argument("--features", default="default,cryo", help="feature sets (default default,cryo)")
+    train.add_argument("--name", help="registry name (default: the target)")
+    train.add_argument("--folds", type=int, default=5)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--promote", action="store_true", help="promote the new version")
+
+    models = sub.add_parser("models", help="list, show, promote, roll back, compare, retire or monitor models")
+    models.add_argument("action", nargs="?", default="list",
+                        choices=["list", "show", "promote", "rollback", "compare", "retire", "monitor"])
+    models.add_argument("name", nargs="?")
+    models.add_argument("versions", nargs="*", type=int, help="version (show/promote/retire) or OLD NEW (compare)")
+    models.add_argument("--warm", action="store_true", help="with promote/rollback: predict the library into the cache")
+
+    evaluate = sub.add_parser("evaluate", help="held-out scores of a model's configuration on a split")
+    evaluate.add_argument("model", help="model name (NAME or NAME@VERSION)")
+    evaluate.add_argument("--split", choices=["scaffold", "random"], default="scaffold")
+    evaluate.add_argument("--seed", type=int, default=0)
+
+    predict = sub.add_parser("predict", help="predict with a model (cached)")
+    predict.add_argument("model", help="model name (NAME or NAME@VERSION; NAME = the promoted version)")
+    what = predict.add_mutually_exclusive_group(required=True)
+    what.add_argument("--input", help="CSV with a SMILES (or InChIKey) column")
+    what.add_argument("--all", action="store_true", help="every compound of the project")
+    predict.add_argument("--output", help="CSV to write (default: standard output)")
+    predict.add_argument("--column", help="structure column of --input (default: smiles/SMILES/structure)")
+
+
+def _add_quality_parsers(sub: argparse._SubParsersAction) -> None:
+    """``quality``, ``reconcile``, ``lineage`` and ``profile``: data quality and where numbers come from."""
+    quality = sub.add_parser("quality", help="coverage and data-quality report per source")
+    quality.add_argument("--source", help="the full report of one source (e.g. koop_tg, file:my.csv)")
+
+    rec = sub.add_parser("reconcile", help="pick the value among conflicting ones by explicit rules (never deletes)")
+    rec.add_argument("--property", action="append", dest="properties", metavar="P",
+                     help="only this property (repeatable; default: every numeric property)")
+    how = rec.add_mutually_exclusive_group()
+    how.add_argument("--rules", metavar="FILE", help="save these rules (JSON) in the project, then reconcile")
+    how.add_argument("--show", action="store_true", help="show the rules and the last runs; change nothing")
+    how.add_argument("--compound", metavar="NAME", help="explain the decision for one compound (with --property)")
+
+    lineage = sub.add_parser("lineage", help="the chain that produced a stored value or a prediction")
+    what = lineage.add_mutually_exclusive_group(required=True)
+    what.add_argument("--value", type=int, metavar="ID", help="a property value id")
+    what.add_argument("--compound", metavar="NAME", help="every value of --property of a compound")
+    what.add_argument("--prediction", nargs=2, metavar=("MODEL", "KEY"),
+                      help="a model (id, name or name:version) and a compound (InChIKey or name)")
+    lineage.add_argument("--property", help="the property, with --compound")
+
+    profile = sub.add_parser("profile", help="multi-property desirability profiles: list, create, show, rank")
+    actions = profile.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="built-in and saved profiles")
+    create = actions.add_parser("create", help="save a profile in the project")
+    create.add_argument("name")
+    spec = create.add_mutually_exclusive_group(required=True)
+    spec.add_argument("--file", help="the profile as JSON (see `cryodesk --json profile show 'CPA candidate'`)")
+    spec.add_argument("--term", action="append", metavar="KEY:TREND:LOW:HIGH[:WEIGHT[:TARGET]]",
+                      help="a scored property, e.g. tg:up:150:220:2 (repeatable; unit: the property's default)")
+    create.add_argument("--description", default="")
+    create.add_argument("--missing", choices=["skip", "zero"], default="skip",
+                        help="skip: score on the properties a compound has; zero: any missing one scores 0")
+    create.add_argument("--min-coverage", type=float, default=0.0, help="share of the weight needed to be ranked")
+    create.add_argument("--replace", action="store_true", help="replace a saved profile of that name")
+    show = actions.add_parser("show", help="the terms of a profile")
+    show.add_argument("name")
+    rank = actions.add_parser("rank", help="rank compounds by a profile (score with uncertainty)")
+    rank.add_argument("name")
+    rank.add_argument("--top", type=int, default=20)
+    rank.add_argument("--list", dest="row_list", help="only the compounds of a saved row list")
+    rank.add_argument("--method", choices=["mc", "delta"], default="mc", help="uncertainty propagation")
+    delete = actions.add_parser("delete", help="delete a saved profile")
+    delete.add_argument("name")
 
 
 def _add_job_flags(parser: argparse.ArgumentParser) -> None:

@@ -24,12 +24,21 @@ from cryodesk.domain.identifiers import is_inchikey
 from cryodesk.engine.file_import import FileImportJob, FileImportParams
 from cryodesk.engine.jobs import JobOutcome, ProgressCallback, run_job
 from cryodesk.store import CompoundRow, DataSource, JobRecord, Project
+from cryodesk.store.literature import EvidenceItem, EvidenceSummary
 
 if TYPE_CHECKING:  # the online sources load requests and diskcache: only when an import runs
+    from cryodesk.engine.lineage import Lineage
+    from cryodesk.engine.literature_import import PubMedImportParams
     from cryodesk.engine.online_import import ChemblImportParams, PubChemImportParams
+    from cryodesk.engine.prediction import PredictionBatch, PredictionService
+    from cryodesk.engine.reconcile import Decision, ReconcileRules, ScoredSubject
+    from cryodesk.engine.training import DefaultModelsRequest, TrainRequest
+    from cryodesk.ml.scoring import Profile
     from cryodesk.sources.chembl import ChemblClient
     from cryodesk.sources.http import BreakerStatus
     from cryodesk.sources.pubchem import PubChemClient
+    from cryodesk.sources.pubmed import PubMedClient
+    from cryodesk.store.models import ModelRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,9 @@ class Workbench:
         return cls(Project.open(target, read_only=read_only, network=network))
 
     def close(self) -> None:
+        service = getattr(self, "_prediction_service", None)
+        if service is not None:
+            service.flush()  # monitoring counters outlive the session
         self.project.close()
 
     @property
@@ -141,6 +153,31 @@ class Workbench:
     def mixture(self, name: str) -> Mixture | None:
         return self.project.mixtures.get(name)
 
+    # -- row lists, view state, property names (what the GUI's views keep in the project) ----------
+    def row_lists(self) -> list[tuple[str, int]]:
+        """Saved row lists as (name, number of compounds), by name."""
+        return self.project.row_lists.names()
+
+    def row_list_members(self, name: str) -> list[int]:
+        return self.project.row_lists.members(name)
+
+    def save_row_list(self, name: str, compound_ids: list[int], description: str | None = None) -> int:
+        """Save (or replace the members of) the row list ``name``; returns its id."""
+        return self.project.row_lists.save(name, compound_ids, description)
+
+    def delete_row_list(self, name: str) -> None:
+        self.project.row_lists.delete(name)
+
+    def view_state(self, key: str, default: object = None) -> object:
+        return self.project.view_state.get(key, default)
+
+    def set_view_state(self, key: str, value: object) -> None:
+        self.project.view_state.set(key, value)
+
+    def property_names(self) -> list[tuple[str, int]]:
+        """Stored property keys with their value counts."""
+        return self.project.properties.property_names()
+
     # -- imports and jobs --------------------------------------------------------------------
     def import_file(self, params: FileImportParams, on_progress: ProgressCallback | None = None,
                     cancel_event: threading.Event | None = None, resume: bool = True) -> JobOutcome:
@@ -165,6 +202,36 @@ class Workbench:
         from cryodesk.engine.online_import import ChemblImportJob
 
         return run_job(self.project, ChemblImportJob(params, client), on_progress, cancel_event, resume=resume)
+
+    def import_pubmed(self, params: PubMedImportParams, on_progress: ProgressCallback | None = None,
+                      cancel_event: threading.Event | None = None, resume: bool = True,
+                      client: PubMedClient | None = None) -> JobOutcome:
+        """Import PubMed records for a query, mine them and store evidence and literature values; resumable."""
+        from cryodesk.engine.literature_import import PubMedImportJob
+
+        return run_job(self.project, PubMedImportJob(params, client), on_progress, cancel_event, resume=resume)
+
+    # -- literature evidence (the GUI's evidence panel, ``cryodesk evidence``) ------------------------
+    def evidence_for(self, inchikey: str, limit: int = 1000) -> list[EvidenceItem]:
+        """Evidence rows about a compound (mentions, concentrations, outcomes), newest papers first;
+        each has the sentence, offsets, confidence with its basis, and ``url`` (its PubMed page)."""
+        return self.project.literature.evidence_for_compound(inchikey, limit=limit)
+
+    def evidence_summary(self, inchikey: str, top: int = 5) -> EvidenceSummary | None:
+        """Papers, reported concentrations and outcomes, and the best sentences (with PMIDs and
+        PubMed links) about a compound; None when the project has no such compound."""
+        if self.project.compounds.get(inchikey) is None:
+            return None
+        return self.project.literature.compound_summary(inchikey, top)
+
+    def mixture_evidence(self, name: str, limit: int = 1000) -> list[EvidenceItem]:
+        return self.project.literature.evidence_for_mixture(name, limit=limit)
+
+    def mixture_evidence_summary(self, name: str, top: int = 5) -> EvidenceSummary | None:
+        """The evidence summary of a mixture named (or aliased) in abstracts; None for an unknown mixture."""
+        if self.project.mixtures.get(name) is None:
+            return None
+        return self.project.literature.mixture_summary(name, top)
 
     @staticmethod
     def service_status() -> list[BreakerStatus]:
@@ -220,3 +287,158 @@ class Workbench:
 
     def data_sources(self) -> list[DataSource]:
         return self.project.sources.list()
+
+    # -- models and predictions ------------------------------------------------------------------
+    @property
+    def predictions(self) -> PredictionService:
+        """The project's prediction service (memory + store caches, monitoring); one per workbench."""
+        from cryodesk.engine.prediction import PredictionService
+
+        service = getattr(self, "_prediction_service", None)
+        if service is None:
+            service = self._prediction_service = PredictionService(self.project)
+        return service
+
+    def train_model(self, request: TrainRequest, on_progress: ProgressCallback | None = None,
+                    cancel_event: threading.Event | None = None) -> JobOutcome:
+        """Train, evaluate on the request's split, and register a model (a job)."""
+        from cryodesk.engine.training import TrainModelJob
+
+        outcome = run_job(self.project, TrainModelJob(request), on_progress, cancel_event)
+        self.predictions.forget_resolutions()
+        return outcome
+
+    def train_default_models(self, request: DefaultModelsRequest | None = None,
+                             on_progress: ProgressCallback | None = None,
+                             cancel_event: threading.Event | None = None) -> JobOutcome:
+        """Train and promote Tox21, Tg, melting point and solubility models from the library (resumable)."""
+        from cryodesk.engine.training import DefaultModelsJob
+
+        outcome = run_job(self.project, DefaultModelsJob(request), on_progress, cancel_event)
+        self.predictions.forget_resolutions()
+        return outcome
+
+    def models(self, name: str | None = None) -> list[ModelRow]:
+        return self.project.models.list(name)
+
+    def model(self, name: str, version: int | None = None) -> ModelRow:
+        """A version of a model (default: the promoted one, else the newest usable one)."""
+        return self.project.models.get(name, version)
+
+    def promote_model(self, name: str, version: int) -> ModelRow:
+        row = self.project.models.promote(name, version)
+        self.predictions.forget_resolutions()
+        return row
+
+    def rollback_model(self, name: str) -> ModelRow:
+        row = self.project.models.rollback(name)
+        self.predictions.forget_resolutions()
+        return row
+
+    def retire_model(self, name: str, version: int) -> ModelRow:
+        row = self.project.models.retire(name, version)
+        self.predictions.invalidate(row.id)
+        self.predictions.forget_resolutions()
+        return row
+
+    def compare_models(self, name: str, old: int, new: int) -> dict[str, object]:
+        from cryodesk.ml import ModelRecord, compare_records
+
+        a = ModelRecord.from_row(self.project.models.get(name, old).as_mapping())
+        b = ModelRecord.from_row(self.project.models.get(name, new).as_mapping())
+        return compare_records(a, b)
+
+    def evaluate_model(self, name: str, version: int | None = None, split: str = "scaffold", seed: int = 0,
+                       on_progress: ProgressCallback | None = None) -> dict[str, object]:
+        """Held-out scores of a version's configuration on a split (the artefact is not changed)."""
+        from cryodesk.engine.training import evaluate_registered
+
+        return evaluate_registered(self.project, self.model(name, version), split, seed,  # type: ignore[arg-type]
+                                   on_progress)
+
+    def predict(self, model: str, keys: list[str], version: int | None = None,
+                on_progress: ProgressCallback | None = None,
+                cancel_event: threading.Event | None = None) -> PredictionBatch:
+        """Predictions (value, uncertainty, domain flag) for InChIKeys, from the caches when possible."""
+        cancel = cancel_event.is_set if cancel_event is not None else None
+        return self.predictions.predict(model, keys, version=version, progress=on_progress, cancel=cancel)
+
+    def warm_predictions(self, model: str, version: int | None = None,
+                         on_progress: ProgressCallback | None = None,
+                         cancel_event: threading.Event | None = None) -> JobOutcome:
+        """Predict the whole library into the cache (a job; run it after a promotion)."""
+        from cryodesk.engine.prediction import PredictionWarmupJob
+
+        job = PredictionWarmupJob(model, version, self.predictions)
+        return run_job(self.project, job, on_progress, cancel_event)
+
+    def model_monitor(self, model: str) -> dict[str, object]:
+        """Prediction counts, latency histogram, cache hit rate and drift of a model version."""
+        return self.predictions.monitor(model)
+
+    # -- data quality, reconciliation, lineage, scoring profiles ------------------------------------
+    def quality_report(self, source: str | None = None) -> dict[str, object]:
+        """Coverage and the quality report of one source (all sources when None)."""
+        from cryodesk.engine.quality import quality_report
+
+        return quality_report(self.project, source)
+
+    def reconcile(self, properties: list[str] | None = None, rules: ReconcileRules | None = None,
+                  on_progress: ProgressCallback | None = None,
+                  cancel_event: threading.Event | None = None) -> JobOutcome:
+        """Reconcile conflicting values (all numeric properties by default) and record the winners (a job)."""
+        from cryodesk.engine.reconcile import ReconcileJob
+
+        return run_job(self.project, ReconcileJob(rules, properties), on_progress, cancel_event)
+
+    def reconcile_rules(self) -> ReconcileRules:
+        from cryodesk.engine.reconcile import load_rules
+
+        return load_rules(self.project)
+
+    def set_reconcile_rules(self, rules: ReconcileRules) -> None:
+        from cryodesk.engine.reconcile import save_rules
+
+        save_rules(self.project, rules)
+
+    def the_value(self, inchikey: str, prop: str, unit: str | None = None) -> Decision | None:
+        """"The value" of a compound's property through reconciliation (None when it has no number)."""
+        from cryodesk.engine.reconcile import the_value
+
+        found = self.project.compounds.ids_for([inchikey])
+        return the_value(self.project, found[inchikey], prop, unit) if inchikey in found else None
+
+    def value_lineage(self, value_id: int) -> Lineage | None:
+        """Source record -> import job -> standardisation -> reconciliation of one stored value."""
+        from cryodesk.engine.lineage import value_lineage
+
+        return value_lineage(self.project, value_id)
+
+    def property_lineage(self, inchikey: str, prop: str) -> list[Lineage]:
+        """The lineage of every stored value of a compound's property (the GUI detail panel's call)."""
+        from cryodesk.engine.lineage import compound_property_lineage
+
+        return compound_property_lineage(self.project, inchikey, prop)
+
+    def prediction_lineage(self, model: str | int, subject_key: str) -> Lineage | None:
+        """Sources -> jobs -> standardisation -> feature set -> model version -> the stored prediction."""
+        from cryodesk.engine.lineage import prediction_lineage
+
+        return prediction_lineage(self.project, model, subject_key)
+
+    def scoring_profiles(self) -> dict[str, Profile]:
+        from cryodesk.engine.reconcile import profiles
+
+        return profiles(self.project)
+
+    def save_scoring_profile(self, profile: Profile, replace: bool = False) -> None:
+        from cryodesk.engine.reconcile import save_profile
+
+        save_profile(self.project, profile, replace)
+
+    def rank_compounds(self, profile: str, compound_ids: list[int] | None = None,
+                       method: str = "mc") -> list[ScoredSubject]:
+        """Compounds ranked by a saved or built-in desirability profile, with score uncertainty."""
+        from cryodesk.engine.reconcile import get_profile, score_compounds
+
+        return score_compounds(self.project, get_profile(self.project, profile), compound_ids, method=method)

@@ -12,6 +12,7 @@ from cryodesk.store.database import Database, OpenOptions
 from cryodesk.store.features import FeatureCacheRepository
 from cryodesk.store.filesystem import is_network_path
 from cryodesk.store.jobs import JobRepository
+from cryodesk.store.literature import LiteratureRepository
 from cryodesk.store.misc import (
     MetaRepository,
     RowListRepository,
@@ -21,6 +22,7 @@ from cryodesk.store.misc import (
     table_counts,
 )
 from cryodesk.store.mixtures import MixtureRepository
+from cryodesk.store.models import ModelRepository
 
 PROJECT_SUFFIX = ".cryodesk"
 
@@ -44,6 +46,8 @@ class Project:
         self.row_lists = RowListRepository(self.db)
         self.view_state = ViewStateRepository(self.db)
         self.features = FeatureCacheRepository(self.db)
+        self.literature = LiteratureRepository(self.db)
+        self.models = ModelRepository(self.db)
 
     compounds: CompoundRepository = field(init=False)
     identifiers: IdentifierRepository = field(init=False)
@@ -56,6 +60,8 @@ class Project:
     row_lists: RowListRepository = field(init=False)
     view_state: ViewStateRepository = field(init=False)
     features: FeatureCacheRepository = field(init=False)
+    literature: LiteratureRepository = field(init=False)
+    models: ModelRepository = field(init=False)
 
     @classmethod
     def open(
