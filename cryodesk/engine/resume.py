@@ -33,12 +33,19 @@ def _chembl_import(record: JobRecord) -> Job[Any]:
     return ChemblImportJob(ChemblImportParams.from_dict(record.params))
 
 
+def _pubmed_import(record: JobRecord) -> Job[Any]:
+    from cryodesk.engine.literature_import import PubMedImportJob, PubMedImportParams
+
+    return PubMedImportJob(PubMedImportParams.from_dict(record.params))
+
+
 # Job kind -> how to rebuild the job from its record (online jobs rebuild their clients from the
 # settings and the environment at run time: no URL or key is stored with the job).
 _BUILDERS: dict[str, Callable[[JobRecord], Job[Any]]] = {
     FileImportJob.kind: _file_import,
     "import_pubchem": _pubchem_import,
     "import_chembl": _chembl_import,
+    "import_pubmed": _pubmed_import,
 }
 
 

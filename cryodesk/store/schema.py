@@ -263,6 +263,29 @@ CREATE TABLE view_state (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2)
+# Version 3: what PubMed evidence needs beyond version 2. Each evidence row keeps its sentence (with
+# offsets), the name as written and matched, the confidence basis and the literature value it produced;
+# records keep their citation. v2's UNIQUE(..., compound_id) never fires for evidence about a mixture
+# (compound_id NULL, and NULLs are distinct), so an expression index makes re-imports idempotent there too.
+_V3: Final = """
+ALTER TABLE literature_records ADD COLUMN citation TEXT;
+
+ALTER TABLE evidence ADD COLUMN mention TEXT;              -- the name as written in the text
+ALTER TABLE evidence ADD COLUMN canonical TEXT;            -- the dictionary name it matched
+ALTER TABLE evidence ADD COLUMN match_kind TEXT;           -- exact / case_variant / fuzzy
+ALTER TABLE evidence ADD COLUMN sentence TEXT;
+ALTER TABLE evidence ADD COLUMN sentence_start INTEGER;
+ALTER TABLE evidence ADD COLUMN sentence_end INTEGER;
+ALTER TABLE evidence ADD COLUMN confidence_basis TEXT NOT NULL DEFAULT '[]';   -- JSON list
+ALTER TABLE evidence ADD COLUMN details TEXT NOT NULL DEFAULT '{}';            -- JSON: ranges, links, samples
+ALTER TABLE evidence ADD COLUMN value_id INTEGER REFERENCES property_values(id) ON DELETE SET NULL;
+
+CREATE UNIQUE INDEX ux_evidence_subject
+    ON evidence(literature_id, kind, span_start, span_end, coalesce(compound_id, 0), coalesce(mixture_id, 0));
+CREATE INDEX ix_evidence_compound ON evidence(compound_id, kind);
+CREATE INDEX ix_evidence_mixture ON evidence(mixture_id, kind);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 APPLICATION_ID: Final = 0x43525944  # "CRYD": lets `file`-style tools and we ourselves recognise a project
