@@ -53,7 +53,82 @@ def cmd_import(wb: Workbench, args: argparse.Namespace) -> int:
         return _import_chembl(wb, args)
     if args.source == "pubmed":
         return _import_pubmed(wb, args)
+    if args.source in ("drugbank", "toxcast", "cod"):
+        return _import_issue4(wb, args)
     return _import_file(wb, args)
+
+
+def _import_issue4(wb: Workbench, args: argparse.Namespace) -> int:
+    """``import drugbank|toxcast|cod``: checkpointed jobs with a plain summary."""
+    if args.source == "drugbank":
+        from cryodesk.engine.drugbank_import import DrugBankVocabularyParams, DrugBankXmlParams
+
+        path = str(Path(args.path).expanduser())
+        xml = path.lower().endswith(".xml")
+        size = args.batch_size or (200 if xml else 500)
+        params = DrugBankXmlParams(path, size) if xml else DrugBankVocabularyParams(path, size)
+        start = lambda progress, cancel: wb.import_drugbank(params, progress, cancel, resume=not args.no_resume)  # noqa: E731
+    elif args.source == "toxcast":
+        from cryodesk.engine.toxcast_import import ToxcastImportParams
+
+        params = ToxcastImportParams(str(Path(args.path).expanduser()), args.batch_size, args.limit, args.workers)
+        start = lambda progress, cancel: wb.import_toxcast(params, progress, cancel, resume=not args.no_resume)  # noqa: E731
+    else:
+        from cryodesk.engine.cod_import import CodImportParams
+
+        ids = tuple(r for r in args.refs if re.fullmatch(r"\d{7}", r))
+        files = tuple(str(Path(r).expanduser()) for r in args.refs if r not in ids)
+        params = CodImportParams(ids, files, args.compound)
+        start = lambda progress, cancel: wb.import_cod(params, progress, cancel, resume=not args.no_resume)  # noqa: E731
+    return _run_online(wb, args, start, _print_job_summary)
+
+
+def _print_job_summary(outcome, summary) -> None:
+    print(f"job {outcome.job_id}: {outcome.state}" + (" (resumed)" if outcome.resumed else ""))
+    if outcome.error:
+        print(f"error: {outcome.error}")
+    if summary is None:
+        return
+    data = summary.as_dict()
+    samples = data.pop("errors_sample", [])
+    note = data.pop("note", None)
+    print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in data.items() if not isinstance(v, list)))
+    if note:
+        print(f"note: {note}")
+    for line in samples:
+        print(f"not imported: {line}")
+    if samples:
+        print(f"all row errors: cryodesk jobs show {outcome.job_id}")
+
+
+def cmd_resolve(wb: Workbench, args: argparse.Namespace) -> int:
+    """A table of answers: input, kind, InChIKey, name, method, confidence, conflicts and notes."""
+    results = wb.resolve_identifiers(args.identifiers, offline=args.offline, verify=args.verify, save=args.save)
+    if args.json:
+        print_json([r.as_dict() for r in results])
+    else:
+        _print_resolutions(results)
+    if all(r.resolved for r in results):
+        return exit_codes.OK
+    # A malformed input (wrong CAS check digit ...) is the user's to fix; unknown is just not found.
+    syntax = any(r.error and not r.candidates and "could not resolve" not in r.error for r in results)
+    return exit_codes.INPUT_ERROR if syntax else exit_codes.NOT_FOUND
+
+
+def _print_resolutions(results) -> None:
+    header = ("input", "kind", "InChIKey", "name", "method", "conf.")
+    rows = [(r.query, str(r.kind), r.inchikey or "-", (r.name or "-")[:28], r.method or "-", f"{r.confidence:.2f}")
+            for r in results]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for r, row in zip(results, rows, strict=True):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        if r.error:
+            print(f"    error: {r.error}")
+        for alt in r.alternatives:
+            print(f"    CONFLICT: {alt.method} says {alt.inchikey} ({alt.name or alt.smiles}) conf {alt.confidence:.2f}")
+        for message in r.messages:
+            print(f"    note: {message}")
 
 
 def _import_file(wb: Workbench, args: argparse.Namespace) -> int:
@@ -677,7 +752,9 @@ def _pct(part: int, whole: int) -> str:
 
 
 def cmd_quality(wb: Workbench, args: argparse.Namespace) -> int:
-    if args.source and args.source not in {s.key for s in wb.data_sources()} | _value_sources(wb):
+    from cryodesk.engine.quality import known_sources
+
+    if args.source and args.source not in known_sources(wb.project):
         print(f"cryodesk: no source '{args.source}' in this project", file=sys.stderr)
         return exit_codes.NOT_FOUND
     report = wb.quality_report(args.source)
@@ -691,12 +768,6 @@ def cmd_quality(wb: Workbench, args: argparse.Namespace) -> int:
     for source in report["sources"]:
         (_print_source_detail if args.source else _print_source_line)(source)
     return exit_codes.OK
-
-
-def _value_sources(wb: Workbench) -> set[str]:
-    from cryodesk.store.quality_queries import value_sources
-
-    return set(value_sources(wb.project.db))
 
 
 def _print_coverage(c: dict) -> None:
@@ -946,3 +1017,29 @@ def _rank_profile(wb: Workbench, args: argparse.Namespace) -> int:
               f"{s.name or s.key}  ({inputs})")
     print(f"{len(top)} of {len(ranked)} ranked", file=sys.stderr)
     return exit_codes.OK
+
+
+def cmd_screen(wb: Workbench, args: argparse.Namespace) -> int:
+    from cryodesk.engine.screening import ScreenParams
+
+    params = ScreenParams(
+        library=str(Path(args.library).expanduser()), models=tuple(split_list([args.model])), profile=args.profile,
+        top=args.top, threshold=args.threshold, max_hits=args.max_hits, chunk_size=args.chunk_size,
+        workers=args.workers, scheduler=args.scheduler, name=args.name, score_method=args.score_method,
+    )
+    cancel = threading.Event()
+    install_interrupt(cancel)
+    outcome = wb.screen(params, _progress_printer("screening"), cancel, resume=not args.no_resume)
+    print(file=sys.stderr)
+    summary = outcome.result
+    if args.json:
+        print_json({"job_id": outcome.job_id, "state": str(outcome.state), "error": outcome.error,
+                    "summary": summary.as_dict() if summary else None})
+    elif summary is not None:
+        for hit in summary.hits[:20]:
+            print(f"{hit['rank']:>5}  {hit['score']:.4f} ± {hit['sd']:.3f}  {hit['name'] or ''}  {hit['smiles']}")
+        print(f"{summary.records} records, {summary.scored} scored, {summary.errors} errors; "
+              f"{len(summary.hits)} hits in row list {summary.row_list!r} (job {outcome.job_id})", file=sys.stderr)
+    else:
+        print(f"screen {outcome.state}: {outcome.error or ''} (job {outcome.job_id})", file=sys.stderr)
+    return stop_code(outcome.state)

@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     imp_file.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
 
     _add_online_import_parsers(imp_sub)
+    _add_resolver_parsers(sub, imp_sub)
 
     evidence = sub.add_parser("evidence", help="what imported PubMed abstracts say about a compound or mixture")
     evidence.add_argument("identifier", help="compound name, InChIKey, CAS, SMILES or any identifier; or a mixture name")
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_model_parsers(sub)
     _add_quality_parsers(sub)
+    _add_screen_parser(sub)
 
     gui = sub.add_parser("gui", help="open the desktop application")
     gui.add_argument("project_file", nargs="?", help="project to open (what a double-clicked .cryodesk passes)")
@@ -126,6 +128,33 @@ def _add_online_import_parsers(imp_sub: argparse._SubParsersAction) -> None:
                         help="import at most N hits, in PubMed's order (default 500, at most 10000)")
     pubmed.add_argument("--batch-size", type=int, default=200, help="PMIDs per request and transaction (default 200)")
     _add_job_flags(pubmed)
+
+
+def _add_resolver_parsers(sub: argparse._SubParsersAction, imp_sub: argparse._SubParsersAction) -> None:
+    """``resolve`` and ``import drugbank|toxcast|cod`` (issue 4: toxicity, drug and crystal sources)."""
+    resolve = sub.add_parser("resolve", help="resolve names, CAS, CIDs, ChEMBL/DrugBank IDs, DTXSIDs, SMILES, "
+                                             "InChI/InChIKeys to compounds (a table of answers)")
+    resolve.add_argument("identifiers", nargs="+", help='e.g. "1,2-propanediol" 57-55-6 CHEMBL286398')
+    resolve.add_argument("--offline", action="store_true", help="store, structure parsing and OPSIN only")
+    resolve.add_argument("--verify", action="store_true", help="ask the online services even when offline strategies answered")
+    resolve.add_argument("--save", action="store_true", help="store every answer (conflicts side by side) as identifiers")
+
+    drugbank = imp_sub.add_parser("drugbank", help="DrugBank open vocabulary CSV or a licensed full XML (streamed)")
+    drugbank.add_argument("path", help="drugbank vocabulary.csv, or full database.xml")
+    drugbank.add_argument("--batch-size", type=int, default=None, help="rows/drugs per transaction and checkpoint")
+    _add_job_flags(drugbank)
+
+    toxcast = imp_sub.add_parser("toxcast", help="a ToxCast hit-call matrix (toxcast.csv[.gz] or hitc_Matrix_*.csv)")
+    toxcast.add_argument("path")
+    toxcast.add_argument("--limit", type=int, help="only the first N chemicals")
+    toxcast.add_argument("--batch-size", type=int, default=250)
+    toxcast.add_argument("--workers", type=int, default=0, help="worker processes (0 = one per core)")
+    _add_job_flags(toxcast)
+
+    cod = imp_sub.add_parser("cod", help="crystal structures: COD ids (fetched) or CIF files, as crystal properties")
+    cod.add_argument("refs", nargs="+", metavar="ID_OR_CIF", help="7-digit COD ids and/or .cif files")
+    cod.add_argument("--compound", help="the compound they belong to (default: the compound with the CIF formula)")
+    _add_job_flags(cod)
 
 
 def _add_model_parsers(sub: argparse._SubParsersAction) -> None:
@@ -209,6 +238,26 @@ def _add_quality_parsers(sub: argparse._SubParsersAction) -> None:
     rank.add_argument("--method", choices=["mc", "delta"], default="mc", help="uncertainty propagation")
     delete = actions.add_parser("delete", help="delete a saved profile")
     delete.add_argument("name")
+
+
+def _add_screen_parser(sub: argparse._SubParsersAction) -> None:
+    """``screen``: rank a SMILES/SDF library of any size; the hits become a row list."""
+    screen = sub.add_parser("screen", help="screen a SMILES/SDF library with models and a profile (resumable)")
+    screen.add_argument("library", help="SMILES (.smi) or SD (.sdf) file, optionally .gz")
+    screen.add_argument("--model", required=True, metavar="NAME[,NAME]",
+                        help="models to predict with (NAME = promoted version, NAME@VERSION)")
+    screen.add_argument("--profile", help="desirability profile (default: rank by the first model's value)")
+    screen.add_argument("--top", type=int, default=1000, help="hits always kept (default 1000)")
+    screen.add_argument("--threshold", type=float, help="also keep every hit scoring at least this")
+    screen.add_argument("--max-hits", type=int, default=100_000, help="cap on kept hits with --threshold")
+    screen.add_argument("--chunk-size", type=int, default=1000, help="records per chunk and checkpoint")
+    screen.add_argument("--scheduler", metavar="ADDRESS|local",
+                        help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
+    screen.add_argument("--workers", type=int, default=0, help="worker processes (0 = one per core)")
+    screen.add_argument("--name", help="row list for the hits (default: screen <file> #<job>)")
+    screen.add_argument("--score-method", choices=["delta", "mc"], default="delta",
+                        help="score uncertainty: delta (fast) or mc (Monte Carlo)")
+    screen.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
 
 
 def _add_job_flags(parser: argparse.ArgumentParser) -> None:

@@ -27,14 +27,20 @@ from cryodesk.store import CompoundRow, DataSource, JobRecord, Project
 from cryodesk.store.literature import EvidenceItem, EvidenceSummary
 
 if TYPE_CHECKING:  # the online sources load requests and diskcache: only when an import runs
+    from cryodesk.engine.cod_import import CodImportParams
+    from cryodesk.engine.drugbank_import import DrugBankVocabularyParams, DrugBankXmlParams
     from cryodesk.engine.lineage import Lineage
     from cryodesk.engine.literature_import import PubMedImportParams
     from cryodesk.engine.online_import import ChemblImportParams, PubChemImportParams
     from cryodesk.engine.prediction import PredictionBatch, PredictionService
     from cryodesk.engine.reconcile import Decision, ReconcileRules, ScoredSubject
+    from cryodesk.engine.resolver import Resolution, ResolverClients
+    from cryodesk.engine.screening import HitsCallback, ScreenParams
+    from cryodesk.engine.toxcast_import import ToxcastImportParams
     from cryodesk.engine.training import DefaultModelsRequest, TrainRequest
     from cryodesk.ml.scoring import Profile
     from cryodesk.sources.chembl import ChemblClient
+    from cryodesk.sources.cod import CodClient
     from cryodesk.sources.http import BreakerStatus
     from cryodesk.sources.pubchem import PubChemClient
     from cryodesk.sources.pubmed import PubMedClient
@@ -122,6 +128,49 @@ class Workbench:
             return keys
         rows = self.project.compounds.rows_by_ids(self.compound_ids(text)[:50])
         return [r.inchikey for r in rows]
+
+    def resolve_identifiers(self, texts: list[str], *, offline: bool = False, verify: bool = False,
+                            save: bool = False, clients: ResolverClients | None = None) -> list[Resolution]:
+        """Resolve any identifiers (names, CAS, CIDs, ChEMBL/DrugBank IDs, DTXSIDs, SMILES, InChI[Key])
+        with the multi-strategy resolver; ``save`` stores every candidate mapping (conflicts included)."""
+        from cryodesk.engine.resolver import Resolver
+
+        resolver = Resolver(self.project, clients, offline=offline, verify=verify)
+        try:
+            results = resolver.resolve_many(texts)
+            if save and not self.project.read_only:
+                resolver.record(results)
+            return results
+        finally:
+            resolver.close()
+
+    def import_drugbank(self, params: DrugBankVocabularyParams | DrugBankXmlParams,
+                        on_progress: ProgressCallback | None = None,
+                        cancel_event: threading.Event | None = None, resume: bool = True) -> JobOutcome:
+        """DrugBank open vocabulary (CSV) or a licensed full XML (streamed); resumable."""
+        from cryodesk.engine.drugbank_import import (
+            DrugBankVocabularyImportJob,
+            DrugBankXmlImportJob,
+            DrugBankXmlParams,
+        )
+
+        job = DrugBankXmlImportJob(params) if isinstance(params, DrugBankXmlParams) else DrugBankVocabularyImportJob(params)
+        return run_job(self.project, job, on_progress, cancel_event, resume=resume)
+
+    def import_toxcast(self, params: ToxcastImportParams, on_progress: ProgressCallback | None = None,
+                       cancel_event: threading.Event | None = None, resume: bool = True) -> JobOutcome:
+        """A ToxCast hit-call matrix as assay results; resumable."""
+        from cryodesk.engine.toxcast_import import ToxcastImportJob
+
+        return run_job(self.project, ToxcastImportJob(params), on_progress, cancel_event, resume=resume)
+
+    def import_cod(self, params: CodImportParams, on_progress: ProgressCallback | None = None,
+                   cancel_event: threading.Event | None = None, resume: bool = True,
+                   client: CodClient | None = None) -> JobOutcome:
+        """Crystal structures (COD ids or CIF files) as crystallographic properties; resumable."""
+        from cryodesk.engine.cod_import import CodImportJob
+
+        return run_job(self.project, CodImportJob(params, client), on_progress, cancel_event, resume=resume)
 
     def compound_detail(self, inchikey: str) -> CompoundDetail | None:
         compound = self.project.compounds.get(inchikey)
@@ -371,6 +420,14 @@ class Workbench:
 
         job = PredictionWarmupJob(model, version, self.predictions)
         return run_job(self.project, job, on_progress, cancel_event)
+
+    def screen(self, params: ScreenParams, on_progress: ProgressCallback | None = None,
+               cancel_event: threading.Event | None = None, resume: bool = True,
+               on_hits: HitsCallback | None = None) -> JobOutcome:
+        """Screen a structure library with models and a profile; the hits become a row list (a resumable job)."""
+        from cryodesk.engine.screening import ScreenJob
+
+        return run_job(self.project, ScreenJob(params, on_hits=on_hits), on_progress, cancel_event, resume=resume)
 
     def model_monitor(self, model: str) -> dict[str, object]:
         """Prediction counts, latency histogram, cache hit rate and drift of a model version."""
