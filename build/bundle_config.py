@@ -29,6 +29,7 @@ RUNTIME_IMPORTS: dict[str, str] = {
     "defusedxml": "defusedxml",
     "numpy": "numpy",
     "scipy": "scipy",
+    "dask": "distributed",  # dask[distributed]: the scheduler client is what screening imports
 }
 
 # Dependencies that later issues add (distributed screening, CIF reading, the 3D view, name-to-structure).
