@@ -30,6 +30,8 @@ RUNTIME_IMPORTS: dict[str, str] = {
     "numpy": "numpy",
     "scipy": "scipy",
     "dask": "distributed",  # dask[distributed]: the scheduler client is what screening imports
+    "gemmi": "gemmi",
+    "py2opsin": "py2opsin",
 }
 
 # Dependencies that later issues add (distributed screening, CIF reading, the 3D view, name-to-structure).

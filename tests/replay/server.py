@@ -21,7 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.replay.cactus_routes import route_cactus
 from tests.replay.chembl_routes import route_chembl
+from tests.replay.cod_routes import route_cod
+from tests.replay.ctx_routes import route_ctx
 from tests.replay.faults import (
     HTML_ERROR_PAGE,
     PUBCHEM_BUSY_FAULT,
@@ -32,6 +35,7 @@ from tests.replay.faults import (
 )
 from tests.replay.messages import Incoming, RecordedRequest, Reply, parse_incoming
 from tests.replay.ncbi_routes import NcbiState, rate_limit_reply, route_ncbi
+from tests.replay.opsin_routes import route_opsin
 from tests.replay.pubchem_routes import PubChemState, route_pug, route_pug_view
 
 REASONS = {
@@ -245,6 +249,10 @@ class ReplayServer:
             "CRYODESK_PUBCHEM_VIEW_BASE": self.pubchem_view_base,
             "CRYODESK_CHEMBL_BASE": self.chembl_base,
             "CRYODESK_NCBI_BASE": self.ncbi_base,
+            "CRYODESK_COMPTOX_BASE": f"{self.url}/ctx",
+            "CRYODESK_CACTUS_BASE": f"{self.url}/cactus/chemical/structure",
+            "CRYODESK_COD_BASE": f"{self.url}/cod",
+            "CRYODESK_OPSIN_BASE": f"{self.url}/opsin",
         }
 
     # -- control ---------------------------------------------------------------------------
@@ -311,6 +319,9 @@ class ReplayServer:
             return route_chembl(incoming)
         if segments[:2] == ["entrez", "eutils"]:
             return route_ncbi(incoming, self.ncbi)
+        extra = {"ctx": route_ctx, "cactus": route_cactus, "cod": route_cod, "opsin": route_opsin}
+        if segments and segments[0] in extra:
+            return extra[segments[0]](incoming)
         return Reply(404, b"<html><body><h1>Not Found</h1></body></html>", "text/html")
 
     def _over_limit_reply(self, service: str) -> Reply:
