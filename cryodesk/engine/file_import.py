@@ -30,6 +30,7 @@ from cryodesk.domain import (
 from cryodesk.domain.identifiers import is_inchikey, is_valid_cas
 from cryodesk.engine.executor import make_executor
 from cryodesk.engine.jobs import JobContext
+from cryodesk.engine.quality import on_import_end, on_import_start
 from cryodesk.engine.records import InputRecord, StandardisedRow, standardise_records
 from cryodesk.engine.structure_input import (
     file_kind,
@@ -113,6 +114,7 @@ class FileImportJob:
         summary = ImportSummary(str(self.path), job_id=ctx.job_id)
         start_row = int((ctx.checkpoint or {}).get("next_row", 0))
         summary.resumed_from_row = start_row
+        on_import_start(ctx.project, ctx.job_id)  # coverage before (kept from the first run on resume)
         records, total = self._records(summary)
         writer = _ChunkWriter(ctx, self.source, Method(self.options.method), summary, self.options.citation)
         chunks = _chunks((r for r in records if r.row >= start_row), self.options.batch_size)
@@ -122,6 +124,7 @@ class FileImportJob:
                 writer.write(chunk, rows)
                 ctx.progress(chunk[-1].row, total, f"{summary.rows_read} rows read")
         ctx.project.jobs.merge_metrics(ctx.job_id, {"summary": summary.as_dict()})
+        on_import_end(ctx.project, ctx.job_id)  # coverage after, quality metrics, reference check
         return summary
 
     def _records(self, summary: ImportSummary) -> tuple[Iterator[InputRecord], int | None]:

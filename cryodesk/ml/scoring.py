@@ -25,7 +25,7 @@ import numpy as np
 TRENDS = ("up", "down", "target")
 MISSING_POLICIES = ("skip", "zero", "uncertain")
 UNKNOWN_D = 0.5  # the expected desirability of a term nothing is known about (uniform on [0, 1])
-UNKNOWN_D_SD = 12 ** -0.5  # ... and its standard deviation
+UNKNOWN_D_SD = 12**-0.5  # ... and its standard deviation
 _CHUNK = 2048  # most subjects per Monte-Carlo block; blocks of about 500,000 draws per term stay in cache
 
 
@@ -59,7 +59,9 @@ class Term:
 
     def __post_init__(self) -> None:
         if self.trend not in TRENDS:
-            raise ValueError(f"term {self.key!r}: trend must be one of {', '.join(TRENDS)}, not {self.trend!r}")
+            raise ValueError(
+                f"term {self.key!r}: trend must be one of {', '.join(TRENDS)}, not {self.trend!r}"
+            )
         if not (np.isfinite(self.low) and np.isfinite(self.high) and self.low < self.high):
             raise ValueError(f"term {self.key!r}: need low < high (got {self.low} and {self.high})")
         if not self.weight > 0:
@@ -133,11 +135,15 @@ class Profile:
     def from_dict(cls, data: Mapping[str, Any]) -> Profile:
         """Build (and validate) a profile from its JSON form; raises ValueError on a bad one."""
         try:
-            terms = tuple(Term(**{k: v for k, v in dict(t).items()}) for t in data["terms"])
+            terms = tuple(Term(**dict(t)) for t in data["terms"])
             return cls(
-                name=str(data["name"]), terms=terms, description=str(data.get("description", "")),
-                missing=str(data.get("missing", "skip")), min_coverage=float(data.get("min_coverage", 0.0)),
-                version=int(data.get("version", 1)), extra=dict(data.get("extra", {})),
+                name=str(data["name"]),
+                terms=terms,
+                description=str(data.get("description", "")),
+                missing=str(data.get("missing", "skip")),
+                min_coverage=float(data.get("min_coverage", 0.0)),
+                version=int(data.get("version", 1)),
+                extra=dict(data.get("extra", {})),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a valid profile: {exc}") from exc
@@ -251,8 +257,9 @@ class ScoreResult:
 def _prepare(profile: Profile, values: np.ndarray, sds: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     values = np.atleast_2d(np.asarray(values, dtype=float))
     if values.shape[1] != len(profile.terms):
-        raise ValueError(f"values have {values.shape[1]} columns; profile {profile.name!r} has "
-                         f"{len(profile.terms)} terms")
+        raise ValueError(
+            f"values have {values.shape[1]} columns; profile {profile.name!r} has {len(profile.terms)} terms"
+        )
     if sds is None:
         sds = np.full_like(values, np.nan)
     sds = np.atleast_2d(np.asarray(sds, dtype=float))
@@ -265,8 +272,16 @@ def _prepare(profile: Profile, values: np.ndarray, sds: np.ndarray | None) -> tu
     return values, np.where(np.isnan(values), 0.0, sds)
 
 
-def score(profile: Profile, values: np.ndarray, sds: np.ndarray | None = None, *, method: str = "mc",
-          n_samples: int = 2000, seed: int = 0, interval: float = 0.9) -> ScoreResult:
+def score(
+    profile: Profile,
+    values: np.ndarray,
+    sds: np.ndarray | None = None,
+    *,
+    method: str = "mc",
+    n_samples: int = 2000,
+    seed: int = 0,
+    interval: float = 0.9,
+) -> ScoreResult:
     """Score subjects under ``profile`` and propagate the input uncertainty.
 
     Args:
@@ -295,8 +310,9 @@ def score(profile: Profile, values: np.ndarray, sds: np.ndarray | None = None, *
     return ScoreResult(point, mean, sd, low, high, d, coverage, method, n_samples, seed, interval)
 
 
-def _monte_carlo(profile: Profile, values: np.ndarray, sds: np.ndarray, n_samples: int, seed: int,
-                 interval: float) -> tuple[np.ndarray, ...]:
+def _monte_carlo(
+    profile: Profile, values: np.ndarray, sds: np.ndarray, n_samples: int, seed: int, interval: float
+) -> tuple[np.ndarray, ...]:
     if n_samples < 2:
         raise ValueError("Monte Carlo needs at least 2 samples")
     n, k = values.shape
@@ -315,8 +331,9 @@ def _monte_carlo(profile: Profile, values: np.ndarray, sds: np.ndarray, n_sample
     return mean, sd, low, high
 
 
-def _sampled_scores(profile: Profile, values: np.ndarray, sds: np.ndarray, n_samples: int,
-                    rng: np.random.Generator) -> np.ndarray:
+def _sampled_scores(
+    profile: Profile, values: np.ndarray, sds: np.ndarray, n_samples: int, rng: np.random.Generator
+) -> np.ndarray:
     """(samples, subjects) scores. Which terms a subject has does not vary between draws, so the
     weights are normalised once per subject and each term is drawn and scored in turn (float32 draws:
     the score needs no more, and it halves the memory traffic)."""
@@ -346,8 +363,9 @@ def _sampled_scores(profile: Profile, values: np.ndarray, sds: np.ndarray, n_sam
     return scores
 
 
-def _delta(profile: Profile, values: np.ndarray, sds: np.ndarray, d: np.ndarray, point: np.ndarray,
-           interval: float) -> tuple[np.ndarray, ...]:
+def _delta(
+    profile: Profile, values: np.ndarray, sds: np.ndarray, d: np.ndarray, point: np.ndarray, interval: float
+) -> tuple[np.ndarray, ...]:
     from statistics import NormalDist
 
     w = profile.weights
@@ -371,17 +389,29 @@ def _delta(profile: Profile, values: np.ndarray, sds: np.ndarray, d: np.ndarray,
     return point.copy(), sd, np.clip(point - z * sd, 0.0, 1.0), np.clip(point + z * sd, 0.0, 1.0)
 
 
-def score_one(profile: Profile, values: Mapping[str, float | None], sds: Mapping[str, float | None] | None = None,
-              **kwargs: Any) -> dict[str, float]:
+def score_one(
+    profile: Profile,
+    values: Mapping[str, float | None],
+    sds: Mapping[str, float | None] | None = None,
+    **kwargs: Any,
+) -> dict[str, float]:
     """Score a single subject given as ``{term key: value}`` (a mixture in a dialog, a test)."""
     row = np.array([[np.nan if values.get(k) is None else float(values[k]) for k in profile.keys]])
     sd_row = np.array([[np.nan if (sds or {}).get(k) is None else float(sds[k]) for k in profile.keys]])
     result = score(profile, row, sd_row, **kwargs)
-    return {"score": float(result.score[0]), "mean": float(result.mean[0]), "sd": float(result.sd[0]),
-            "low": float(result.low[0]), "high": float(result.high[0]), "coverage": float(result.coverage[0])}
+    return {
+        "score": float(result.score[0]),
+        "mean": float(result.mean[0]),
+        "sd": float(result.sd[0]),
+        "low": float(result.low[0]),
+        "high": float(result.high[0]),
+        "coverage": float(result.coverage[0]),
+    }
 
 
-def rank_subjects(profile: Profile, names: Sequence[str], result: ScoreResult, by: str = "score") -> list[str]:
+def rank_subjects(
+    profile: Profile, names: Sequence[str], result: ScoreResult, by: str = "score"
+) -> list[str]:
     """``names`` in rank order under ``result`` (the profile's ``min_coverage`` applies)."""
     return [names[i] for i in result.ranking(profile.min_coverage, by)]
 
@@ -406,13 +436,23 @@ def rank_subjects(profile: Profile, names: Sequence[str], result: ScoreResult, b
 #: Tg and solubility together.
 CPA_CANDIDATE = Profile(
     name="CPA candidate",
-    description=("Low toxicity (few active Tox21 assays), high glass transition Tg, good aqueous solubility: "
-                 "what a new penetrating cryoprotectant needs."),
+    description=(
+        "Low toxicity (few active Tox21 assays), high glass transition Tg, good aqueous solubility: "
+        "what a new penetrating cryoprotectant needs."
+    ),
     terms=(
         Term("tox21_active_fraction", "down", 0.0, 0.25, weight=2.0, unit="1", label="Tox21 active share"),
         Term("tg", "up", 120.0, 220.0, weight=1.0, unit="K", default_sd=3.0, label="Tg"),
-        Term("log_solubility", "up", -1.0, 0.5, weight=1.0, unit="log10(M)", default_sd=0.3,
-             label="log solubility"),
+        Term(
+            "log_solubility",
+            "up",
+            -1.0,
+            0.5,
+            weight=1.0,
+            unit="log10(M)",
+            default_sd=0.3,
+            label="log solubility",
+        ),
     ),
     missing="uncertain",
     min_coverage=0.5,
