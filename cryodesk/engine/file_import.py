@@ -27,6 +27,7 @@ from cryodesk.domain import (
     RowError,
     utc_now_iso,
 )
+from cryodesk.domain.batching import batched
 from cryodesk.domain.identifiers import is_inchikey, is_valid_cas
 from cryodesk.engine.executor import make_executor
 from cryodesk.engine.jobs import JobContext
@@ -117,7 +118,7 @@ class FileImportJob:
         on_import_start(ctx.project, ctx.job_id)  # coverage before (kept from the first run on resume)
         records, total = self._records(summary)
         writer = _ChunkWriter(ctx, self.source, Method(self.options.method), summary, self.options.citation)
-        chunks = _chunks((r for r in records if r.row >= start_row), self.options.batch_size)
+        chunks = batched((r for r in records if r.row >= start_row), self.options.batch_size)
         with make_executor(self.options.workers or None) as executor:
             for chunk, rows in executor.imap_chunks(standardise_records, chunks):
                 ctx.raise_if_stopped()
@@ -137,17 +138,6 @@ class FileImportJob:
         if not any(layout.by_role(r) for r in (ColumnRole.PROPERTY, ColumnRole.NAME, ColumnRole.ASSAY)):
             summary.warnings.append("no property or name columns: only structures are imported")
         return iter_table_records(self.path, layout), None
-
-
-def _chunks(records: Iterator[InputRecord], size: int = 400) -> Iterator[list[InputRecord]]:
-    chunk: list[InputRecord] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 class _ChunkWriter:

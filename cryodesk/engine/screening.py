@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from cryodesk.domain import Compound, CryoDeskError, InputError, RowError
+from cryodesk.domain.batching import batched
 from cryodesk.engine.executor import Executor, InProcessExecutor, make_executor
 from cryodesk.engine.jobs import JobContext
 from cryodesk.store import Project
@@ -478,11 +479,6 @@ def estimate_records(path: Path, kind: str) -> int:
     return count
 
 
-def chunked(records: Iterator[LibraryRecord], size: int) -> Iterator[list[LibraryRecord]]:
-    while chunk := list(islice(records, size)):
-        yield chunk
-
-
 # -- the job -----------------------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class ScreenSummary:
@@ -569,7 +565,7 @@ class ScreenJob:
         owned = self._executor is None
         try:
             spec = _spec(ctx.project, rows, profile, self.options, executor)
-            for _, result in executor.imap_chunks(partial(screen_chunk, spec), chunked(records, size)):
+            for _, result in executor.imap_chunks(partial(screen_chunk, spec), batched(records, size)):
                 merge_start = time.perf_counter()
                 state.add(result)
                 with ctx.project.db.transaction():

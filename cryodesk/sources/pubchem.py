@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from cryodesk.domain.batching import batched
 from cryodesk.sources.cas import find_cas_numbers, is_valid_cas
 from cryodesk.sources.errors import InvalidResponseError, NotFoundError, PendingTimeoutError
 from cryodesk.sources.http.client import Fault, HttpClient, HttpResponse, parse_fault_default
@@ -261,11 +262,6 @@ def _experimental(common: Mapping[str, Any], text: str, parsed: Any) -> Experime
     )
 
 
-def chunked(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def unique_cids(cids: Iterable[int | str]) -> list[int]:
     """Positive integer CIDs in first-seen order, each once (a batch must not repeat a CID)."""
     seen: dict[int, None] = {}
@@ -369,7 +365,7 @@ class PubChemClient:
         """One :class:`PropertyBatch` per request, so a job can checkpoint after each."""
         size = chunk_size or self.chunk_size
         wanted = unique_cids(cids)
-        for chunk in chunked(wanted, size):
+        for chunk in batched(wanted, size):
             yield self.property_batch(chunk, properties)
 
     def property_batch(self, cids: Sequence[int], properties: Sequence[str] = DEFAULT_PROPERTIES) -> PropertyBatch:
@@ -395,7 +391,7 @@ class PubChemClient:
 
     def synonyms_many(self, cids: Iterable[int | str]) -> dict[int, PubChemSynonyms]:
         result: dict[int, PubChemSynonyms] = {}
-        for chunk in chunked(unique_cids(cids), self.chunk_size):
+        for chunk in batched(unique_cids(cids), self.chunk_size):
             try:
                 response = self.http.post(
                     "compound/cid/synonyms/JSON", data={"cid": ",".join(map(str, chunk))}, kind="synonyms"

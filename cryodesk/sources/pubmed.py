@@ -31,6 +31,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from cryodesk.domain import utc_now_iso
+from cryodesk.domain.batching import batched
 from cryodesk.sources.errors import InvalidResponseError, RequestRejectedError, RetriesExhaustedError
 from cryodesk.sources.http.cache import CachedResponse, make_cache_key
 from cryodesk.sources.http.client import HttpClient, HttpResponse
@@ -461,11 +462,6 @@ def normalise_pmids(ids: Iterable[int | str]) -> list[str]:
     return list(seen)
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 # -- the client ----------------------------------------------------------------------------------------
 class PubMedClient:
     """E-utilities client for PubMed on the shared base client.
@@ -711,7 +707,7 @@ class PubMedClient:
     def iter_fetch_ids(self, ids: Iterable[int | str], *, batch_size: int | None = None) -> Iterator[FetchBatch]:
         """EFetch in batches of ``batch_size`` PMIDs; one :class:`FetchBatch` per request."""
         wanted = normalise_pmids(ids)
-        for chunk in _chunks(wanted, batch_size or self.batch_size):
+        for chunk in batched(wanted, batch_size or self.batch_size):
             yield self.efetch(chunk)
 
     def efetch_history(self, webenv: str, query_key: str, *, retstart: int = 0, retmax: int | None = None) -> FetchBatch:
@@ -762,7 +758,7 @@ class PubMedClient:
     def esummary(self, ids: Iterable[int | str]) -> list[DocSummary]:
         """ESummary (v1 DocSum) for PMIDs, in batches of ``batch_size``."""
         summaries: list[DocSummary] = []
-        for chunk in _chunks(normalise_pmids(ids), self.batch_size):
+        for chunk in batched(normalise_pmids(ids), self.batch_size):
             id_params, post = self._id_params(chunk)
             root, _ = self._call("esummary.fcgi", id_params, kind="summaries", post=post)
             summaries.extend(parse_summaries(root, retrieved_at=utc_now_iso()))

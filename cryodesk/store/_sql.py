@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
-from typing import TypeVar
+from collections.abc import Sequence
 
-T = TypeVar("T")
+from cryodesk.domain.batching import batched as chunked
 
 # SQLite's default limit on host parameters is 32766; stay well below it and keep statements small.
 IN_CHUNK = 900
-
-
-def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def placeholders(count: int) -> str:

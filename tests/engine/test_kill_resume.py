@@ -15,11 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-import apsw
 import pytest
 
 from cryodesk.store import Project
 from tests.conftest import DATA
+from tests.engine.kill_support import jobs_done
 
 KILLS = 10
 ROWS = 1500
@@ -29,16 +29,6 @@ def _cli(project: Path, data: Path) -> list[str]:
     return [sys.executable, "-m", "cryodesk.cli.main", "-p", str(project), "import", "file", str(data),
             "--workers", "1", "--batch-size", "40"]
 
-
-def _done(project: Path) -> int:
-    try:
-        conn = apsw.Connection(f"file:{project}?mode=ro", flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
-        conn.set_busy_timeout(2000)
-        row = conn.execute("SELECT max(done) FROM jobs").fetchone()
-        conn.close()
-        return int(row[0] or 0)
-    except apsw.Error:
-        return 0
 
 
 def _snapshot(path: Path) -> dict[str, set]:
@@ -77,7 +67,7 @@ def test_kill_9_at_random_points_then_resume_gives_the_uninterrupted_result(tmp_
     for threshold in thresholds:
         child = subprocess.Popen(_cli(target, input_file), env=env, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
-        while child.poll() is None and _done(target) < threshold:
+        while child.poll() is None and jobs_done(target) < threshold:
             time.sleep(0.005)
         time.sleep(rng.uniform(0.0, 0.04))
         if child.poll() is None:

@@ -19,11 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-import apsw
 import pytest
 
 from cryodesk.config import AppPaths, Settings, save_settings
 from cryodesk.store import Project
+from tests.engine.kill_support import jobs_done
 from tests.engine.test_online_import import project_rows
 from tests.replay import ReplayServer
 
@@ -49,16 +49,6 @@ def _cli(project: Path) -> list[str]:
 def _env(server: ReplayServer, home: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), "CRYODESK_HOME": str(home), **server.env()}
 
-
-def _done(project: Path) -> int:
-    try:
-        conn = apsw.Connection(f"file:{project}?mode=ro", flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
-        conn.set_busy_timeout(2000)
-        row = conn.execute("SELECT max(done) FROM jobs").fetchone()
-        conn.close()
-        return int(row[0] or 0)
-    except apsw.Error:
-        return 0
 
 
 def _snapshot(path: Path) -> dict[str, object]:
@@ -87,7 +77,7 @@ def test_kill_9_at_random_points_then_resume_gives_the_uninterrupted_result(tmp_
         kills = 0
         for threshold in thresholds:
             child = subprocess.Popen(_cli(target), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            while child.poll() is None and _done(target) < threshold:
+            while child.poll() is None and jobs_done(target) < threshold:
                 time.sleep(0.005)
             time.sleep(rng.uniform(0.0, 0.05))
             if child.poll() is None:
