@@ -36,7 +36,7 @@ def size_bucket(width: int, height: int) -> tuple[int, int]:
 
 
 class _RenderSignals(QObject):
-    rendered = Signal(object, object)  # key, PNG bytes or None
+    rendered = Signal(object, object, int)  # key, PNG bytes or None, renderer generation
 
 
 class _DrainTask(QRunnable):
@@ -50,6 +50,7 @@ class _DrainTask(QRunnable):
     def run(self) -> None:
         while (key := self._cache._next_request()) is not None:
             smiles, width, height = key
+            generation = self._cache._generation  # a renderer swapped meanwhile makes this drawing stale
             try:
                 data = self._cache._render(smiles, width, height)
             except Exception:  # a broken renderer must cost one warning, not a crash per cell
@@ -57,7 +58,9 @@ class _DrainTask(QRunnable):
                     self._cache._render_error_logged = True
                     log.warning("structure depiction failed; structures are shown as SMILES", exc_info=True)
                 data = None
-            self.signals.rendered.emit(key, data)
+            with self._cache._lock:
+                self._cache._undelivered += 1  # counted as pending until the GUI thread has it
+            self.signals.rendered.emit(key, data, generation)
 
 
 class DepictionCache(QObject):
@@ -86,7 +89,9 @@ class DepictionCache(QObject):
         self._lock = threading.Lock()  # guards _pending and _draining (shared with the render thread)
         self._pending: OrderedDict[DepictionKey, None] = OrderedDict()
         self._draining = False
+        self._undelivered = 0  # drawings sent to the GUI thread that it has not handled yet
         self._render_error_logged = False
+        self._generation = 0
         self._signals = _RenderSignals()
         self._signals.rendered.connect(self._on_rendered, Qt.ConnectionType.QueuedConnection)
         self.pool = QThreadPool(self)
@@ -112,14 +117,23 @@ class DepictionCache(QObject):
         return None
 
     def pending_count(self) -> int:
+        """Drawings asked for and not yet in the cache (queued, being drawn, or on their way)."""
         with self._lock:
-            return len(self._pending) + (1 if self._draining else 0)
+            return len(self._pending) + (1 if self._draining else 0) + self._undelivered
 
     def clear(self) -> None:
         with self._lock:
             self._pending.clear()
         self._pixmaps.clear()
         self._failed.clear()
+
+    def set_renderer(self, render: RenderFn) -> None:
+        """Draw with ``render`` from now on (e.g. light-on-dark for the dark theme); forgets every pixmap."""
+        self._render = render
+        self._generation += 1
+        self.clear()
+        # Drawings in flight were made by the old renderer: they are dropped when they arrive (see
+        # _on_rendered), and the views repaint, which asks for new ones.
 
     def shutdown(self, wait_ms: int = 3000) -> None:
         """Drop queued work and wait for the render thread (call before the application quits)."""
@@ -150,9 +164,14 @@ class DepictionCache(QObject):
             key, _ = self._pending.popitem(last=True)
             return key
 
-    @Slot(object, object)
-    def _on_rendered(self, key: DepictionKey, data: bytes | None) -> None:
+    @Slot(object, object, int)
+    def _on_rendered(self, key: DepictionKey, data: bytes | None, generation: int) -> None:
         # GUI thread: QPixmap may only be made here.
+        with self._lock:
+            self._undelivered -= 1
+        if generation != self._generation:
+            self.ready.emit(key[0])  # the view repaints and asks again, now of the current renderer
+            return
         self.renders += 1
         pixmap = QPixmap()
         if not data or not pixmap.loadFromData(data, "PNG"):

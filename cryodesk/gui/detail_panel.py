@@ -118,6 +118,7 @@ class CompoundDetailPanel(QWidget):
         self.inchikey_label = _selectable(QLabel(content))
         self.inchikey_label.setFont(mono)
         self.formula_label = _selectable(QLabel(content))
+        self.formula_label.setWordWrap(True)  # else its one long line sets the dock's minimum width
         self.smiles_label = _selectable(QLabel(content))
         self.smiles_label.setFont(mono)
         self.smiles_label.setWordWrap(True)

@@ -156,6 +156,7 @@ class ImportSummaryDialog(QDialog):
             self.errors_table.setColumnWidth(column, max(least, min(self.errors_table.columnWidth(column), 240)))
         self.errors_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.errors_table.setSortingEnabled(True)
+        self.errors_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # Qt's default indicator is descending
         shown = len(errors)
         total = errors_total if errors_total is not None else shown
         caption = f"Rejected rows ({shown:,}" + (f" of {total:,})" if total > shown else ")")

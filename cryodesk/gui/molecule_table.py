@@ -5,6 +5,11 @@ data in blocks through ``Workbench.compound_rows`` when the view asks for a row,
 most recently used blocks. The view asks only for rows on screen, because row heights are fixed
 and nothing sizes columns to their contents; so opening a 100,000-row project reads one or two
 blocks, never the table.
+
+After the fixed compound columns come the property columns the user chose (``tg``,
+``melting_point`` ...): their cells are read with the same block, through the engine's
+``views.property_cells``, already formatted with units and the number of conflicting values.
+Sorting is not done here: a header click asks the engine for the ids in the new order.
 """
 
 from __future__ import annotations
@@ -26,16 +31,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cryodesk.engine.views import CellValue, TableColumn
 from cryodesk.gui.depiction import DepictionCache
+from cryodesk.gui.theme import plot_colours
 from cryodesk.store import CompoundRow
 
 log = logging.getLogger(__name__)
 
 FetchRows = Callable[[list[int]], list[CompoundRow]]
+FetchCells = Callable[[list[int], list[TableColumn]], dict[int, dict[str, CellValue]]]
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-BLOCK_SIZE = 200
-MAX_BLOCKS = 25  # 5,000 rows of plain data at most; a block is re-read in a few ms if it was dropped
+BLOCK_SIZE = 100  # a screenful is 6-12 rows; a block of rows and their cells is read in ~15 ms
+MAX_BLOCKS = 50  # 5,000 rows of plain data at most; a block is re-read in a few ms if it was dropped
 ROW_HEIGHT = 84
 STRUCTURE_WIDTH = 136
 
@@ -58,8 +66,19 @@ HEADERS: dict[Column, tuple[str, str]] = {
     Column.VALUES: ("# values", "Property values stored for this compound, from every source"),
 }
 
-DEFAULT_WIDTHS: dict[Column, int] = {  # Name takes whatever width is left (it stretches)
+#: Sort/filter key of each compound column (the engine's ``views`` column keys).
+COLUMN_KEYS: dict[Column, str] = {
+    Column.NAME: "name",
+    Column.INCHIKEY: "inchikey",
+    Column.FORMULA: "formula",
+    Column.MW: "mol_weight",
+    Column.VALUES: "n_values",
+}
+PROPERTY_COLUMN_WIDTH = 112
+
+DEFAULT_WIDTHS: dict[Column, int] = {
     Column.STRUCTURE: STRUCTURE_WIDTH,
+    Column.NAME: 230,
     Column.FORMULA: 96,
     Column.MW: 64,
     Column.VALUES: 64,
@@ -80,35 +99,71 @@ class MoleculeTableModel(QAbstractTableModel):
     """
 
     def __init__(self, fetch_rows: FetchRows, block_size: int = BLOCK_SIZE, max_blocks: int = MAX_BLOCKS,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, fetch_cells: FetchCells | None = None) -> None:
         super().__init__(parent)
         self._fetch_rows = fetch_rows
+        self._fetch_cells = fetch_cells
         self.block_size = block_size
         self.max_blocks = max_blocks
         self._ids: list[int] = []
+        self._row_index: dict[int, int] | None = None  # id -> row, built on first use
+        self._columns: list[TableColumn] = []
         self._blocks: OrderedDict[int, dict[int, CompoundRow]] = OrderedDict()
+        self._cells: dict[int, dict[int, dict[str, CellValue]]] = {}  # block -> id -> property key -> cell
         self.total = 0  # compounds in the project (the "M" of "N of M shown")
         self.rows_requested = 0  # ids passed to fetch_rows since the last reset (what tests assert on)
         self.fetches = 0
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
     # -- the query --------------------------------------------------------------------------------
-    def set_ids(self, ids: Sequence[int], total: int | None = None) -> None:
-        """Show ``ids`` (a query result, in display order); ``total`` is the project's compound count."""
+    def set_ids(self, ids: Sequence[int], total: int | None = None,
+                columns: Sequence[TableColumn] | None = None) -> None:
+        """Show ``ids`` (a query result, in display order); ``total`` is the project's compound count.
+
+        ``columns`` replaces the property columns in the same reset (None keeps them).
+        """
         self.beginResetModel()
         self._ids = list(ids)
+        self._row_index = None
         self._blocks.clear()
+        self._cells.clear()
         self.rows_requested = 0
         self.fetches = 0
         if total is not None:
             self.total = total
+        if columns is not None:
+            self._columns = list(columns)
         self.endResetModel()
+
+    def set_property_columns(self, columns: Sequence[TableColumn]) -> None:
+        """Show these property columns after the compound columns (the rows stay)."""
+        self.set_ids(self._ids, None, columns)
+
+    def property_columns(self) -> list[TableColumn]:
+        return list(self._columns)
+
+    def column_key(self, section: int) -> str | None:
+        """The engine's sort/filter key of a column (None for the structure column)."""
+        if 0 <= section < len(Column):
+            return COLUMN_KEYS.get(Column(section))
+        index = section - len(Column)
+        return self._columns[index].key if 0 <= index < len(self._columns) else None
+
+    def section_of(self, key: str) -> int | None:
+        for column, name in COLUMN_KEYS.items():
+            if name == key:
+                return int(column)
+        for i, c in enumerate(self._columns):
+            if c.key == key:
+                return len(Column) + i
+        return None
 
     def invalidate(self) -> None:
         """Forget cached rows (their data changed) and let the views re-read what they show."""
         self._blocks.clear()
+        self._cells.clear()
         if self._ids:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(Column) - 1))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, self.columnCount() - 1))
 
     def ids(self) -> list[int]:
         return list(self._ids)
@@ -117,10 +172,16 @@ class MoleculeTableModel(QAbstractTableModel):
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
     def row_of(self, compound_id: int) -> int | None:
-        try:
-            return self._ids.index(compound_id)
-        except ValueError:
+        if self._row_index is None:
+            self._row_index = {cid: row for row, cid in enumerate(self._ids)}
+        return self._row_index.get(compound_id)
+
+    def cell(self, row: int, key: str) -> CellValue | None:
+        """The property cell of table row ``row`` (None when the compound has no value)."""
+        if self.compound_row(row) is None:
             return None
+        block = self._cells.get(row // self.block_size, {})
+        return block.get(self._ids[row], {}).get(key)
 
     def compound_row(self, row: int) -> CompoundRow | None:
         """The data of table row ``row``, fetching its block if needed."""
@@ -141,15 +202,20 @@ class MoleculeTableModel(QAbstractTableModel):
         ids = self._ids[block_no * self.block_size:(block_no + 1) * self.block_size]
         self.rows_requested += len(ids)
         self.fetches += 1
+        cells: dict[int, dict[str, CellValue]] = {}
         try:
             rows = self._fetch_rows(ids)
+            if self._columns and self._fetch_cells is not None:
+                cells = self._fetch_cells(ids, self._columns)
         except Exception:  # a closed or locked project must leave blank rows, not a broken view
             log.exception("could not read rows %d..%d", block_no * self.block_size, block_no * self.block_size + len(ids))
             rows = []
         block = {r.id: r for r in rows}
         self._blocks[block_no] = block
+        self._cells[block_no] = cells
         while len(self._blocks) > self.max_blocks:
-            self._blocks.popitem(last=False)
+            dropped, _ = self._blocks.popitem(last=False)
+            self._cells.pop(dropped, None)
         return block
 
     # -- QAbstractTableModel ---------------------------------------------------------------------
@@ -157,7 +223,7 @@ class MoleculeTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._ids)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else len(Column) + len(self._columns)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
@@ -165,7 +231,13 @@ class MoleculeTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return title
             if role == Qt.ItemDataRole.ToolTipRole:
-                return tip
+                return tip + ("" if section == Column.STRUCTURE else "\nClick to sort (by the engine).")
+        elif orientation == Qt.Orientation.Horizontal and 0 <= section - len(Column) < len(self._columns):
+            column = self._columns[section - len(Column)]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return column.header
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return column.describe() + "\nClick to sort (by the engine)."
         elif orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
             return section + 1  # no fetch: the row number is all the header shows
         return None
@@ -178,6 +250,8 @@ class MoleculeTableModel(QAbstractTableModel):
         row = self.compound_row(index.row())
         if row is None:
             return None
+        if index.column() >= len(Column):
+            return self._property_data(index, role)
         column = Column(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return _display(row, column)
@@ -199,6 +273,24 @@ class MoleculeTableModel(QAbstractTableModel):
             return self._mono
         if role == Qt.ItemDataRole.ForegroundRole and column == Column.NAME and not row.name:
             return QColor(Qt.GlobalColor.gray)
+        return None
+
+    def _property_data(self, index: ModelIndex, role: int) -> object:
+        column = self._columns[index.column() - len(Column)]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            horizontal = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
+            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        cell = self.cell(index.row(), column.key)
+        if cell is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cell.text
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return cell.tooltip
+        if role == Qt.ItemDataRole.ForegroundRole and cell.conflict:
+            return QColor(plot_colours().conflict)  # stored values disagree: look at the tooltip
+        if role == Qt.ItemDataRole.UserRole:
+            return cell.value
         return None
 
 
@@ -303,19 +395,32 @@ class MoleculeTableView(QTableView):
         header.setMinimumSectionSize(48)
         header.setStretchLastSection(False)
         header.setHighlightSections(False)
+        # A click shows the sort indicator and emits sortIndicatorChanged; the window asks the engine
+        # for the new order (the model never sorts: it holds ids, not values). Third click: unsorted.
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.delegate = StructureDelegate(depictions, self)
         self.setItemDelegateForColumn(Column.STRUCTURE, self.delegate)
         depictions.ready.connect(self._on_depiction_ready)
 
     def apply_default_widths(self) -> None:
         """Size the columns (call after ``setModel``: per-column settings need the columns to exist)."""
-        # Names are the longest text; give them the spare width rather than padding a number column.
-        self.horizontalHeader().setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
-        for column, width in DEFAULT_WIDTHS.items():
+        # The last column takes the spare width: with property columns added a stretching Name column
+        # would be squeezed to nothing, so names get a fixed, user-adjustable width instead.
+        self.horizontalHeader().setStretchLastSection(True)
+        for column, width in self.default_widths().items():
             self.setColumnWidth(column, width)
+
+    @staticmethod
+    def default_widths() -> dict[Column, int]:
+        widths = dict(DEFAULT_WIDTHS)
         # An InChIKey is always 27 characters: size its column to the font rather than guess.
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self.setColumnWidth(Column.INCHIKEY, QFontMetrics(mono).horizontalAdvance("M" * 27) + 14)
+        widths[Column.INCHIKEY] = QFontMetrics(mono).horizontalAdvance("M" * 27) + 14
+        return widths
 
     def visible_rows(self) -> range:
         """Rows at least partly inside the viewport."""

@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from cryodesk.engine.service import Workbench
 
-from .helpers import build_big_project, build_reference_project
+from .helpers import build_big_project, build_reference_project, build_seeded_project
 
 
 @pytest.fixture(scope="package", autouse=True)  # undone when the GUI tests end, not at session end
@@ -36,11 +37,13 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(autouse=True)
 def fresh_gui_settings() -> Iterator[None]:
     """Each test starts from the default window layout, whatever the previous one saved."""
+    from cryodesk.gui import theme
     from cryodesk.gui.gui_settings import gui_settings
 
     gui_settings().clear()
     yield
     gui_settings().clear()
+    theme.apply_theme(theme.LIGHT)  # the palette is application-wide: a dark test must not leak
 
 
 @pytest.fixture()
@@ -51,6 +54,28 @@ def reference_project(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def big_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_big_project(tmp_path_factory.mktemp("big") / "big.cryodesk")
+
+
+@pytest.fixture(scope="session")
+def seeded_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real default library (reference CPAs and mixtures, Tox21, Koop Tg, Bradley melting points,
+    ESOL), seeded once per session with its fingerprints and substructure index precomputed."""
+    return build_seeded_project(tmp_path_factory.mktemp("seeded") / "seeded.cryodesk")
+
+
+@pytest.fixture()
+def seeded_project(seeded_source: Path, tmp_path: Path) -> Path:
+    """A private copy of the seeded project (tests may write row lists, view state, jobs)."""
+    target = tmp_path / "library.cryodesk"
+    shutil.copyfile(seeded_source, target)
+    for suffix in ("-wal", "-shm"):  # normally gone after the seeding's clean close; copied if not
+        side = seeded_source.with_name(seeded_source.name + suffix)
+        if side.exists():
+            shutil.copyfile(side, target.with_name(target.name + suffix))
+    index = seeded_source.with_name(seeded_source.name + ".substructure")
+    if index.exists():
+        shutil.copyfile(index, target.with_name(target.name + ".substructure"))
+    return target
 
 
 @pytest.fixture()

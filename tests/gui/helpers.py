@@ -111,10 +111,70 @@ def build_big_project(path: Path, rows: int = BIG_PROJECT_ROWS) -> Path:
             yield Compound(fake_inchikey(i), smiles, inchi=f"InChI=1S/test{i}", formula="CxHy",
                            std_version="test-1", name=f"Compound {i:06d}", mol_weight=100.0 + i % 500 / 10)
 
+    def tg_values() -> Iterator[PropertyValue]:
+        # Every 5th compound has a Tg; every 50th a second, conflicting one; every 20th is stored in °C.
+        for i in range(0, rows, 5):
+            key = fake_inchikey(i)
+            kelvin = 120.0 + (i * 7919) % 230
+            unit, value = ("degC", kelvin - 273.15) if i % 20 == 0 else ("K", kelvin)
+            yield PropertyValue(key, "tg", round(value, 2), unit,
+                                Provenance("synthetic", Method.MEASURED, f"row {i}"))
+            if i % 50 == 0:
+                yield PropertyValue(key, "tg", kelvin + 6.0, "K", Provenance("synthetic", Method.MEASURED, f"dup {i}"))
+
     with Project.open(path) as project:
         project.compounds.upsert_many(compounds())
+        project.properties.upsert_many(tg_values())
         project.meta.set("seeded_with", "test-fixture")
     return path
+
+
+def build_seeded_project(path: Path) -> Path:
+    """A project with the embedded default library, as a first start makes it (about a minute)."""
+    from cryodesk.domain import JobState
+    from cryodesk.engine.features import FeatureService
+    from cryodesk.engine.search import SIMILARITY_FINGERPRINT
+    from cryodesk.engine.service import Workbench
+
+    wb = Workbench.open(path)
+    try:
+        outcome = wb.seed_default_library()
+        assert outcome.state == JobState.DONE, outcome.error
+        # What the similarity, cluster and substructure views would compute on first use.
+        FeatureService(wb.project).matrix(SIMILARITY_FINGERPRINT)
+        wb.search.substructure_index()
+    finally:
+        wb.close()  # the last connection checkpoints the WAL: the file alone is the project
+    return path
+
+
+def save_screenshot(widget, qtbot, name: str, timeout: int = 30_000) -> Path:
+    """Grab ``widget`` once its structure drawings are in, and save it under tests/gui/screenshots.
+
+    A first grab paints every visible cell, which requests the depictions of rows never painted
+    before (offscreen nothing is painted until grabbed); the saved grab waits for them.
+    """
+    from PySide6.QtWidgets import QWidget
+
+    window = widget.window() if isinstance(widget, QWidget) else widget
+    busy = getattr(window, "busy_label", None)
+    if busy is not None:  # background reads of the views (plot, search) have landed
+        qtbot.waitUntil(lambda: not busy.text(), timeout=timeout)
+    depictions = getattr(window, "depictions", None)
+    widget.grab()
+    if depictions is not None:
+        qtbot.waitUntil(lambda: depictions.pending_count() == 0, timeout=timeout)
+        widget.grab()  # cells drawn by the first pass may have asked for more (e.g. after a scroll)
+        qtbot.waitUntil(lambda: depictions.pending_count() == 0, timeout=timeout)
+    detail = getattr(window, "detail", None)
+    if detail is not None and detail.detail is not None:
+        qtbot.waitUntil(detail.structure.is_drawn, timeout=timeout)
+    if busy is not None:  # a view may have started reading meanwhile (e.g. the plot following a filter)
+        qtbot.waitUntil(lambda: not busy.text(), timeout=timeout)
+    SCREENSHOT_DIR.mkdir(exist_ok=True)
+    target = SCREENSHOT_DIR / name
+    assert widget.grab().save(str(target)), target
+    return target
 
 
 def _chem_has(*names: str) -> bool:
