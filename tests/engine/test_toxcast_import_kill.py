@@ -15,7 +15,7 @@ import pytest
 
 from cryodesk.store import Project
 from tests.conftest import DATA
-from tests.engine.test_kill_resume import _done
+from tests.engine.kill_support import jobs_done as _done
 
 KILLS = 4
 LIMIT = 240
