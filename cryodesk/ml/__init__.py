@@ -18,7 +18,14 @@ Held-out evaluation: :func:`evaluate_split` (train/valid/test splits) and :func:
 
 from __future__ import annotations
 
-from cryodesk.ml.datasets import Dataset, DedupReport, TaskType, assemble_features, deduplicate
+from cryodesk.ml.datasets import (
+    AssembledFeatures,
+    Dataset,
+    DedupReport,
+    TaskType,
+    assemble_features,
+    deduplicate,
+)
 from cryodesk.ml.domain import ApplicabilityDomain, ThresholdChoice, choose_threshold, max_tanimoto
 from cryodesk.ml.ensemble import (
     EnsembleModel,
@@ -32,6 +39,7 @@ from cryodesk.ml.explain import Contribution, FeatureImportance, contributions, 
 from cryodesk.ml.metrics import ScoreReport, classification_scores, regression_scores, score_tasks
 from cryodesk.ml.models import MEMBER_KINDS, MemberSpec, make_estimator, register_member
 from cryodesk.ml.registry import ModelRecord, compare_records, load_artefact, record_for, register_artefact
+from cryodesk.ml.selection import BlockSelection, select_blocks
 from cryodesk.ml.serialize import ArtefactIntegrityError, file_sha256, load_model, save_model
 from cryodesk.ml.splits import (
     Fold,
@@ -47,6 +55,7 @@ from cryodesk.ml.splits import (
 from cryodesk.ml.training import (
     MultiTaskModel,
     Predictions,
+    TaskExecutor,
     TrainConfig,
     TrainedModel,
     train_model,
@@ -58,13 +67,16 @@ from cryodesk.ml.uncertainty import (
     ConformalRegressor,
     ProbabilityCalibrator,
     calibration_error,
+    choose_calibration,
     interval_coverage,
 )
 
 __all__ = [
     "MEMBER_KINDS",
     "ApplicabilityDomain",
+    "AssembledFeatures",
     "ArtefactIntegrityError",
+    "BlockSelection",
     "ConformalRegressor",
     "Contribution",
     "CrossValidationReport",
@@ -82,6 +94,7 @@ __all__ = [
     "ProbabilityCalibrator",
     "ScoreReport",
     "Split",
+    "TaskExecutor",
     "TaskType",
     "ThresholdChoice",
     "TrainConfig",
@@ -91,6 +104,7 @@ __all__ = [
     "balanced_scaffold_split",
     "build_ensemble",
     "calibration_error",
+    "choose_calibration",
     "choose_threshold",
     "classification_scores",
     "compare_records",
@@ -118,6 +132,7 @@ __all__ = [
     "repeated_kfold",
     "save_model",
     "scaffold_split",
+    "select_blocks",
     "score_tasks",
     "train_model",
     "train_multitask",

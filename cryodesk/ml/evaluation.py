@@ -242,6 +242,10 @@ def cross_validate(
         test = dataset.subset(fold.test)
         pred = model.predict(test.X, test.fingerprints)
         report = _task_report(test.Y[:, 0], pred, model)
+        report["training"] = {
+            "feature_selection": None if model.selection is None else model.selection.as_dict(),
+            "tuned_params": {k: v.params for k, v in model.tuning.items()},
+        }
         report["fold"] = {
             "repeat": fold.repeat,
             "index": fold.index,

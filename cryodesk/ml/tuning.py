@@ -72,6 +72,20 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _min_resources(n: int, budget: int, factor: int, floor: int) -> int:
+    """Rows of the first round, chosen so that the last round uses (nearly) all ``n`` rows.
+
+    sklearn grows the rows by ``factor`` per round from ``min_resources`` and stops after as many
+    rounds as fit below ``n``; a too large start would end the search on a subsample, a too small one
+    (below ``floor``) would rank candidates on folds too small to mean anything. With few rows the
+    search becomes one round on all of them: a plain random search.
+    """
+    needed = int(np.ceil(np.log(max(budget, 1)) / np.log(factor)))  # rounds to get down to one candidate
+    fits = int(np.floor(np.log(max(n / max(floor, 1), 1.0)) / np.log(factor)))  # rounds above the floor
+    rounds = max(0, min(needed, fits))
+    return max(1, n // factor**rounds)
+
+
 def tune_member(
     kind: str,
     X: np.ndarray,
@@ -111,11 +125,12 @@ def tune_member(
         inner = StratifiedKFold(cv, shuffle=True, random_state=seed)
         # Each inner fold needs positives: at least ~20 per fold at the smallest size.
         positives = int(np.sum(y == 1))
-        min_resources = int(min(len(y), max(cv * 40, np.ceil(20 * cv * len(y) / max(positives, 1)))))
+        floor = max(cv * 40, int(np.ceil(20 * cv * len(y) / max(positives, 1))))
     else:
         scoring = "neg_root_mean_squared_error"
         inner = KFold(cv, shuffle=True, random_state=seed)
-        min_resources = int(min(len(y), max(cv * 40, len(y) // factor**3)))
+        floor = cv * 40
+    min_resources = _min_resources(len(y), budget, factor, floor)
     space = {f"{MODEL_STEP}__{k}": v for k, v in spec.search_space.items()}
     search = HalvingRandomSearchCV(
         estimator,

@@ -217,6 +217,11 @@ def machine() -> dict[str, Any]:
     }
 
 
+def stderr_progress(done: int, total: int, message: str) -> None:
+    """Progress lines on stderr (stdout carries only the JSON document)."""
+    print(f"{time.strftime('%H:%M:%S')} {done}/{total} {message}", file=sys.stderr, flush=True)
+
+
 class Timer:
     """Wall-clock seconds of a ``with`` block in ``.seconds``."""
 
@@ -299,6 +304,26 @@ def regression_summary(task_report: dict[str, Any], training: dict[str, Any]) ->
     }  # fmt: skip
 
 
+def artefact_check(model: Any, X: np.ndarray) -> dict[str, Any]:
+    """Save, verify-load and re-predict a model: artefact size, load time, identical predictions."""
+    import tempfile
+
+    from cryodesk.ml import load_model, save_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path, sha = save_model(model, tmp, "bench")
+        with Timer() as t:
+            loaded = load_model(path, sha)
+        same = bool(np.array_equal(_values(loaded.predict(X)), _values(model.predict(X))))
+        return {"bytes": path.stat().st_size, "load_seconds": t.seconds, "same_predictions": same}
+
+
+def _values(pred: Any) -> np.ndarray:
+    if isinstance(pred, dict):
+        return np.column_stack([p.value for p in pred.values()])
+    return pred.value
+
+
 def run_random_splits(ds: Any, seeds: Sequence[int], make_config: Any, metric: str) -> dict[str, Any]:
     """Random 80/10/10 splits: per-seed figures and mean/sd of ``metric`` for ensemble and members."""
     from cryodesk.ml import evaluate_split, random_split
@@ -307,10 +332,10 @@ def run_random_splits(ds: Any, seeds: Sequence[int], make_config: Any, metric: s
     for seed in seeds:
         config = make_config(seed)
         with Timer() as t:
-            report, _ = evaluate_split(ds, random_split(len(ds), seed=seed), config)
+            report, model = evaluate_split(ds, random_split(len(ds), seed=seed), config)
         task = report.per_task[ds.task_names[0]]
         runs[f"seed{seed}"] = {"split": report.split, **regression_summary(task, report.training),
-                               "wall_seconds": t.seconds}  # fmt: skip
+                               "wall_seconds": t.seconds, "artefact": artefact_check(model, ds.X[:50])}  # fmt: skip
         print(f"seed {seed}: ensemble {task['ensemble']}", file=sys.stderr, flush=True)
     who = ["ensemble", *runs[f"seed{seeds[0]}"]["members"]]
 

@@ -39,6 +39,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--budget", type=int, default=12)
+    parser.add_argument(
+        "--tune", default="lgbm,mlp", help="members to tune (the forest is left at its defaults)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     machine = common.machine()
@@ -48,7 +51,13 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
 
     def make_config(seed: int) -> TrainConfig:
-        return TrainConfig(seed=seed, n_jobs=1, tuning_budget=args.budget, feature_candidates=CANDIDATES)
+        return TrainConfig(
+            seed=seed,
+            n_jobs=1,
+            tuning_budget=args.budget,
+            tune=tuple(args.tune.split(",")),
+            feature_candidates=CANDIDATES,
+        )
 
     result = common.run_random_splits(ds, seeds, make_config, "rmse")
     ens = result["mean_rmse"]["ensemble"]
@@ -58,6 +67,7 @@ def main() -> None:
         "machine": machine,
         "data": info,
         "tuning_budget": args.budget,
+        "tuned_members": args.tune.split(","),
         **{k: v for k, v in result.items() if k != "runs"},
         "published": PUBLISHED,
         "goal": GOAL,

@@ -40,6 +40,9 @@ GOAL = 15.0
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--budget", type=int, default=12)
+    parser.add_argument(
+        "--tune", default="lgbm,mlp", help="members to tune (the forest is left at its defaults)"
+    )
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -48,10 +51,16 @@ def main() -> None:
     ds, info = common.regression_dataset(
         common.load_koop(), BLOCKS, max_spread=40.0, drop_inorganic=True, name="koop_tg"
     )
-    config = TrainConfig(seed=args.seed, n_jobs=1, tuning_budget=args.budget, feature_candidates=CANDIDATES)
+    config = TrainConfig(
+        seed=args.seed,
+        n_jobs=1,
+        tuning_budget=args.budget,
+        tune=tuple(args.tune.split(",")),
+        feature_candidates=CANDIDATES,
+    )
     folds = kfold(len(ds), args.folds, seed=args.seed)
     with common.Timer() as t:
-        report = cross_validate(ds, folds, config).as_dict()
+        report = cross_validate(ds, folds, config, progress=common.stderr_progress).as_dict()
     members = [m for m in report["mean"] if m != "ensemble"]
     best = min(members, key=lambda m: report["mean"][m]["mae"])
     per_fold = [
@@ -60,6 +69,7 @@ def main() -> None:
             "mae": {"ensemble": r["ensemble"]["mae"], **{m: r["members"][m]["mae"] for m in members}},
             "weights": r["weights"],
             "coverage_90": r["conformal"]["coverage"],
+            "feature_blocks": (r["training"]["feature_selection"] or {}).get("chosen"),
         }
         for r in report["per_fold"]
     ]
@@ -71,6 +81,7 @@ def main() -> None:
         "data": info,
         "split": report["split"],
         "tuning_budget": args.budget,
+        "tuned_members": args.tune.split(","),
         "mean_fold_mae": {w: report["mean"][w]["mae"] for w in report["mean"]},
         "sd_fold_mae": {w: report["sd"][w]["mae"] for w in report["sd"]},
         "mean_fold_rmse": {w: report["mean"][w]["rmse"] for w in report["mean"]},

@@ -127,6 +127,7 @@ def run_split(ds: Dataset, split: Any, config: TrainConfig, workers: int) -> dic
         "cv_mean_over_tasks": report.training["cv_mean_over_tasks"],
         "train_seconds_wall": t.seconds,
         "train_workers": workers,
+        "artefact": common.artefact_check(model, ds.X[:50]),
     }  # fmt: skip
 
 

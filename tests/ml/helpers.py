@@ -8,9 +8,9 @@ from cryodesk.ml import Dataset, TrainConfig
 
 #: Small members so a full train (3 members, OOF, calibration, domain) takes about a second.
 FAST_PARAMS = {
-    "rf": {"n_estimators": 60},
+    "rf": {"n_estimators": 40},
     "lgbm": {"n_estimators": 300, "learning_rate": 0.1, "early_stopping_rounds": 20, "colsample_bytree": 0.8},
-    "mlp": {"hidden_layer_sizes": (32,), "max_epochs": 60, "patience": 8, "alpha": 0.1},
+    "mlp": {"hidden_layer_sizes": (16,), "max_epochs": 40, "patience": 5, "alpha": 0.1},
 }
 
 

@@ -45,7 +45,7 @@ def spy_member():
 
 
 def test_shuffled_labels_score_at_chance() -> None:
-    ds = make_classification(1500, seed=3)
+    ds = make_classification(1200, seed=3)
     split = random_split(len(ds), seed=0)
     config = fast_config(members=("rf", "lgbm"))
     real, _ = evaluate_split(ds, split, config)
