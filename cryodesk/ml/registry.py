@@ -153,6 +153,7 @@ def record_for(
         }
         hyper = {
             "config": model.config.as_dict(),
+            "library_versions": summary["library_versions"],
             "per_task": {
                 t: {
                     "params": s["params"],
@@ -168,6 +169,8 @@ def record_for(
         cv = {"cv": summary["cv"]}
         hyper = {
             "config": model.config.as_dict(),
+            "library_versions": summary["library_versions"],
+            "feature_selection": summary["feature_selection"],
             "params": summary["params"],
             "weights": summary["weights"],
             "tuning": summary["tuning"],

@@ -299,7 +299,18 @@ class TrainedModel:
             "domain": None if self.domain is None else self.domain.describe(),
             "seconds": self.seconds,
             "created_at": self.created_at,
+            "library_versions": library_versions(),
         }
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that decide whether a pickled artefact still loads and predicts the same."""
+    import lightgbm
+    import scipy
+    import sklearn
+
+    return {"sklearn": sklearn.__version__, "lightgbm": lightgbm.__version__, "numpy": np.__version__,
+            "scipy": scipy.__version__}  # fmt: skip
 
 
 def _member_predictor(ensemble: EnsembleModel, j: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -590,6 +601,7 @@ class MultiTaskModel:
             "skipped_tasks": self.skipped,
             "per_task": per_task,
             "created_at": self.created_at,
+            "library_versions": library_versions(),
         }
 
 
