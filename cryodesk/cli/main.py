@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_online_import_parsers(imp_sub)
     _add_resolver_parsers(sub, imp_sub)
+    from cryodesk.cli.source_commands import add_parsers as _add_source_parsers  # issue 4
+
+    _add_source_parsers(sub, imp_sub)
 
     evidence = sub.add_parser("evidence", help="what imported PubMed abstracts say about a compound or mixture")
     evidence.add_argument("identifier", help="compound name, InChIKey, CAS, SMILES or any identifier; or a mixture name")
@@ -300,7 +303,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         for notice in workbench.notices:
             print(f"note: {notice}", file=sys.stderr)
-        handler = getattr(commands, f"cmd_{args.command}")
+        from cryodesk.cli.source_commands import handler_for
+
+        handler = handler_for(args) or getattr(commands, f"cmd_{args.command}")
         return handler(workbench, args)
     finally:
         workbench.close()

@@ -172,6 +172,17 @@ class Workbench:
 
         return run_job(self.project, CodImportJob(params, client), on_progress, cancel_event, resume=resume)
 
+    def toxicity_profile(self, inchikey: str):
+        """Tox21/ToxCast profile and score of a compound (``None`` if unknown); ``.note`` is the caveat to show."""
+        from cryodesk.engine.toxicity import toxicity_profile
+
+        return toxicity_profile(self.project, inchikey)
+
+    def import_source(self, job, on_progress: ProgressCallback | None = None,
+                      cancel_event: threading.Event | None = None, resume: bool = True) -> JobOutcome:
+        """Run an issue-4 import job built by the caller (Tox21 per-assay files, CTX, glass-forming indicator)."""
+        return run_job(self.project, job, on_progress, cancel_event, resume=resume)
+
     def compound_detail(self, inchikey: str) -> CompoundDetail | None:
         compound = self.project.compounds.get(inchikey)
         if compound is None:

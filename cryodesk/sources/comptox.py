@@ -91,6 +91,52 @@ def _float(value: Any) -> float | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class CtxBioactivity:
+    """One invitrodb result row of ``/bioactivity/data/search/by-dtxsid``.
+
+    No such reply is recorded (only ``[]``): the field names follow invitrodb's tables (``aeid``,
+    ``m4id``, ``hitc``, level-6 flags) and are read defensively; a row without ``aeid`` or ``hitc``
+    is skipped and counted by the caller.
+    """
+
+    aeid: int
+    endpoint: str | None
+    hitc: float
+    flags: int
+    ac50: float | None
+    record_id: str
+
+
+def _flag_count(item: dict[str, Any]) -> int:
+    flags = item.get("flags")
+    if flags is None and isinstance(item.get("mc6Param"), dict):
+        flags = item["mc6Param"].get("flag") or item["mc6Param"].get("mc6MthdId")
+    if isinstance(flags, list):
+        return len(flags)
+    return _int(flags) or 0
+
+
+def parse_bioactivity(data: Any) -> tuple[list[CtxBioactivity], int]:
+    """Rows with an assay endpoint id and a hit call, and the number of rows skipped without them."""
+    if not isinstance(data, list):
+        raise InvalidResponseError("bioactivity reply is not a list", service=SERVICE)
+    rows, skipped = [], 0
+    for item in data:
+        aeid = _int(item.get("aeid")) if isinstance(item, dict) else None
+        hitc = _float(item.get("hitc")) if isinstance(item, dict) else None
+        if aeid is None or hitc is None:
+            skipped += 1
+            continue
+        endpoint = item.get("aenm") or item.get("assayComponentEndpointName")
+        ac50 = _float(item.get("ac50")) if item.get("ac50") is not None else None
+        record = str(item.get("m4id") or item.get("m5id") or item.get("spid") or aeid)
+        rows.append(
+            CtxBioactivity(aeid, str(endpoint) if endpoint else None, hitc, _flag_count(item), ac50, record)
+        )
+    return rows, skipped
+
+
 def parse_chemical(data: Any) -> CtxChemical:
     if not isinstance(data, dict) or not data.get("dtxsid"):
         raise InvalidResponseError("chemical detail without dtxsid", service=SERVICE)
@@ -138,8 +184,14 @@ class CompToxClient:
             the engine (the sources layer does not read settings itself).
     """
 
-    def __init__(self, api_key: str | None = None, http: HttpClient | None = None, *,
-                 config: ServiceConfig | None = None, **http_options: Any) -> None:
+    def __init__(
+        self,
+        api_key: str | None = None,
+        http: HttpClient | None = None,
+        *,
+        config: ServiceConfig | None = None,
+        **http_options: Any,
+    ) -> None:
         self.http = http or HttpClient(config or comptox_config(api_key), **http_options)
 
     def close(self) -> None:
@@ -162,9 +214,14 @@ class CompToxClient:
             return self.http.get(path, kind=kind).json()
         except RequestRejectedError as exc:
             if exc.status == 401 and not isinstance(exc, NotFoundError):
-                raise CompToxKeyError(f"API key refused: {KEY_HELP}", service=SERVICE, url=exc.url,
-                                      status=401, fault_code=exc.fault_code,
-                                      fault_message=exc.fault_message) from exc
+                raise CompToxKeyError(
+                    f"API key refused: {KEY_HELP}",
+                    service=SERVICE,
+                    url=exc.url,
+                    status=401,
+                    fault_code=exc.fault_code,
+                    fault_message=exc.fault_message,
+                ) from exc
             raise
 
     def chemical(self, dtxsid: str) -> CtxChemical | None:
@@ -180,7 +237,9 @@ class CompToxClient:
 
     def properties(self, dtxsid: str) -> list[CtxProperty]:
         try:
-            return parse_properties(self._get(f"chemical/property/search/by-dtxsid/{_checked(dtxsid)}", "properties"))
+            return parse_properties(
+                self._get(f"chemical/property/search/by-dtxsid/{_checked(dtxsid)}", "properties")
+            )
         except NotFoundError:
             return []
 
