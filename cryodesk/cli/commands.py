@@ -231,6 +231,8 @@ def _print_pubmed_import(outcome, summary) -> None:
 
 
 def cmd_evidence(wb: Workbench, args: argparse.Namespace) -> int:
+    if getattr(args, "compare", None):
+        return _evidence_compare(wb, args)
     # A mixture named exactly so is shown too: "M22" may also match compounds by substring.
     mixture = wb.mixture_evidence_summary(args.identifier, args.top)
     compounds = [] if mixture and not wb.project.identifiers.lookup(args.identifier) else wb.resolve(args.identifier)
@@ -247,6 +249,22 @@ def cmd_evidence(wb: Workbench, args: argparse.Namespace) -> int:
         return exit_codes.OK
     for summary in summaries:
         _print_evidence(summary)
+    return exit_codes.OK
+
+
+def _evidence_compare(wb: Workbench, args: argparse.Namespace) -> int:
+    """``evidence KEY --compare MODEL``: literature values of the model's target vs its prediction."""
+    keys = wb.resolve(args.identifier)
+    if not keys:
+        print(f"cryodesk: no compound matches '{args.identifier}'", file=sys.stderr)
+        return exit_codes.NOT_FOUND
+    model = int(args.compare) if str(args.compare).isdigit() else args.compare
+    found = [wb.evidence_agreement(key, model) for key in keys[:1]]
+    if args.json:
+        print_json([a.as_dict() for a in found])
+        return exit_codes.OK
+    for agreement in found:
+        print("\n".join(agreement.lines()) + "\n")
     return exit_codes.OK
 
 
@@ -579,7 +597,8 @@ def cmd_train(wb: Workbench, args: argparse.Namespace) -> int:
     else:
         request = TrainRequest(args.target, name=args.name, members=members, split=args.split, budget=args.budget,
                                feature_sets=tuple(f.strip() for f in args.features.split(",") if f.strip()),
-                               n_folds=args.folds, seed=args.seed, promote=True if args.promote else None)
+                               n_folds=args.folds, seed=args.seed, promote=True if args.promote else None,
+                               with_evidence=bool(getattr(args, "with_evidence", False)))
         outcome = wb.train_model(request, _progress_printer("training"), cancel)
     print(file=sys.stderr)
     if outcome.state is not JobState.DONE:

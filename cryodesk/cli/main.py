@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     evidence = sub.add_parser("evidence", help="what imported PubMed abstracts say about a compound or mixture")
     evidence.add_argument("identifier", help="compound name, InChIKey, CAS, SMILES or any identifier; or a mixture name")
     evidence.add_argument("--top", type=int, default=5, help="best sentences shown per compound (default 5)")
+    evidence.add_argument("--compare", metavar="MODEL",
+                          help="compare the literature values with MODEL's predictions (NAME, NAME@VERSION or id)")
 
     lst = sub.add_parser("list", help="list compounds (optionally matching a query)")
     lst.add_argument("query", nargs="?", default="")
@@ -175,6 +177,8 @@ def _add_model_parsers(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--folds", type=int, default=5)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--promote", action="store_true", help="promote the new version")
+    train.add_argument("--with-evidence", action="store_true",
+                       help="add literature-evidence features (papers, records, concentrations, viability, confidence)")
 
     models = sub.add_parser("models", help="list, show, promote, roll back, compare, retire or monitor models")
     models.add_argument("action", nargs="?", default="list",

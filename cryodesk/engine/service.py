@@ -29,6 +29,8 @@ from cryodesk.store.literature import EvidenceItem, EvidenceSummary
 if TYPE_CHECKING:  # the online sources load requests and diskcache: only when an import runs
     from cryodesk.engine.cod_import import CodImportParams
     from cryodesk.engine.drugbank_import import DrugBankVocabularyParams, DrugBankXmlParams
+    from cryodesk.engine.evidence_agreement import Agreement
+    from cryodesk.engine.evidence_views import EvidenceView, LineageChoice
     from cryodesk.engine.lineage import Lineage
     from cryodesk.engine.literature_import import PubMedImportParams
     from cryodesk.engine.online_import import ChemblImportParams, PubChemImportParams
@@ -292,6 +294,39 @@ class Workbench:
         if self.project.mixtures.get(name) is None:
             return None
         return self.project.literature.mixture_summary(name, top)
+
+    def evidence_agreement(self, inchikey: str, model: str | int) -> Agreement:
+        """The compound's literature values of a model's target beside its prediction and interval."""
+        from cryodesk.engine.evidence_agreement import compare_with_model
+
+        return compare_with_model(self.project, self.predictions, inchikey, model)
+
+    def evidence_view(self, inchikey: str) -> EvidenceView | None:
+        """The GUI evidence tab's data: summary, rows, feature values, agreement with models, conflicts."""
+        from cryodesk.engine.evidence_views import evidence_view
+
+        return evidence_view(self.project, self.predictions, inchikey)
+
+    def lineage_choices(self, inchikey: str) -> list[LineageChoice]:
+        """A compound's stored values (marked by reconciliation) and usable models, to trace one."""
+        from cryodesk.engine.evidence_views import lineage_choices
+
+        return lineage_choices(self.project, inchikey)
+
+    def lineage_of(self, choice: LineageChoice, inchikey: str) -> Lineage | None:
+        from cryodesk.engine.evidence_views import lineage_of
+
+        return lineage_of(self.project, choice, inchikey)
+
+    def evidence_features(self, inchikey: str) -> dict[str, float]:
+        """The literature-evidence feature values of one compound (what ``--with-evidence`` adds)."""
+        from cryodesk.engine.evidence_features import evidence_matrix
+
+        found = self.project.compounds.ids_for([inchikey])
+        if inchikey not in found:
+            return {}
+        matrix = evidence_matrix(self.project, [found[inchikey]])
+        return {c: float(v) for c, v in zip(matrix.columns, matrix.values[0], strict=True)}
 
     @staticmethod
     def service_status() -> list[BreakerStatus]:

@@ -29,6 +29,7 @@ import numpy as np
 from cryodesk.domain import CryoDeskError, InputError
 from cryodesk.domain.properties import property_info
 from cryodesk.domain.units import canonical_unit, convert
+from cryodesk.engine.evidence_features import EVIDENCE_FEATURE_SET, evidence_block
 from cryodesk.engine.features import FeatureService
 from cryodesk.engine.jobs import JobContext
 from cryodesk.store import Project
@@ -83,6 +84,9 @@ def compute_features(
     ids = np.asarray(sorted(set(int(i) for i in compound_ids)), np.int64)
     parts, failures, computed = [], {}, 0
     for name in feature_sets:
+        if name == EVIDENCE_FEATURE_SET:  # literature evidence: read from the store, never cached
+            parts.append(evidence_block(project, ids.tolist()))
+            continue
         m = service.matrix(name, ids.tolist(), progress, cancel)
         failures.update(dict(m.failures))
         computed += m.n_computed
@@ -263,6 +267,11 @@ class TrainRequest:
     promote: bool | None = None
     n_jobs: int = 1
     workers: int | None = None
+    with_evidence: bool = False  # append the literature-evidence block (engine/evidence_features.py)
+
+    def __post_init__(self) -> None:
+        if self.with_evidence and EVIDENCE_FEATURE_SET not in self.feature_sets:
+            object.__setattr__(self, "feature_sets", (*self.feature_sets, EVIDENCE_FEATURE_SET))
 
     @property
     def model_name(self) -> str:
@@ -278,7 +287,8 @@ class TrainRequest:
         return {"target": self.target, "name": self.model_name, "members": list(self.members),
                 "split": self.split, "budget": self.budget, "feature_sets": list(self.feature_sets),
                 "fingerprint_set": self.fingerprint_set, "n_folds": self.n_folds, "seed": self.seed,
-                "params": {k: dict(v) for k, v in self.params.items()}, "max_spread": self.max_spread}
+                "params": {k: dict(v) for k, v in self.params.items()}, "max_spread": self.max_spread,
+                "with_evidence": EVIDENCE_FEATURE_SET in self.feature_sets}
 
 
 def models_dir(project: Project) -> Path:

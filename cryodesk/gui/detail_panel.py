@@ -4,11 +4,18 @@ Shows a large depiction, the identity (name, InChIKey, formula, SMILES), and thr
 property values with their full provenance (source, method, record id, citation, flags),
 identifiers with their source and confidence, and assay results. Conflicting values are listed
 side by side, as the store keeps them; nothing is reconciled away here.
+
+Two more tabs read from the engine on the thread pool when they are opened: **Evidence** (what
+imported PubMed abstracts say, agreement with predictions; :mod:`cryodesk.gui.evidence_panel`)
+and **Lineage** (the chain behind a value or a prediction; :mod:`cryodesk.gui.lineage_panel`).
+They find the workbench through :meth:`CompoundDetailPanel.set_workbench`, else through the
+window that holds the panel (its ``wb``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QPainter, QPalette
@@ -30,9 +37,24 @@ from PySide6.QtWidgets import (
 from cryodesk.domain import AssayResult, Identifier, PropertyValue, Provenance
 from cryodesk.engine.service import CompoundDetail
 from cryodesk.gui.depiction import DepictionCache
+from cryodesk.gui.evidence_panel import EvidencePanel
+from cryodesk.gui.lineage_panel import LineagePanel
 from cryodesk.gui.molecule_table import draw_fitted
 
-PROPERTY_HEADERS = ("Property", "Value", "Unit", "Conditions", "Method", "Source", "Record", "Citation", "Flags")
+if TYPE_CHECKING:
+    from cryodesk.engine.service import Workbench
+
+PROPERTY_HEADERS = (
+    "Property",
+    "Value",
+    "Unit",
+    "Conditions",
+    "Method",
+    "Source",
+    "Record",
+    "Citation",
+    "Flags",
+)
 IDENTIFIER_HEADERS = ("Kind", "Value", "Source", "Confidence")
 ASSAY_HEADERS = ("Assay", "Outcome", "Value", "Unit", "Method", "Source", "Record", "Citation")
 CITATION_WIDTH = 260
@@ -61,7 +83,9 @@ class StructureView(QWidget):
         """True when the structure (or its "cannot draw" text) is on screen, not a pending placeholder."""
         if not self._smiles:
             return True
-        found = self._depictions.lookup(self._smiles, self.width() - 8, self.height() - 8, self.devicePixelRatioF())
+        found = self._depictions.lookup(
+            self._smiles, self.width() - 8, self.height() - 8, self.devicePixelRatioF()
+        )
         return found is not None
 
     def _on_ready(self, smiles: str) -> None:
@@ -73,7 +97,9 @@ class StructureView(QWidget):
         painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
         rect = self.rect().adjusted(4, 4, -4, -4)
         if self._smiles:
-            found = self._depictions.lookup(self._smiles, rect.width(), rect.height(), self.devicePixelRatioF())
+            found = self._depictions.lookup(
+                self._smiles, rect.width(), rect.height(), self.devicePixelRatioF()
+            )
             if found is None or found is DepictionCache.FAILED:
                 painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
                 text = "drawing…" if found is None else self._smiles
@@ -94,6 +120,8 @@ class CompoundDetailPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("CompoundDetailPanel")
         self.detail: CompoundDetail | None = None
+        self._workbench_provider: Callable[[], Workbench | None] | None = None
+        self._loaded_tabs: dict[QWidget, str] = {}  # lazy tabs -> the InChIKey they show
         self._stack = QStackedWidget(self)
         self._placeholder = QLabel("Select a compound to see its values and where each one came from.")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -117,6 +145,7 @@ class CompoundDetailPanel(QWidget):
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.inchikey_label = _selectable(QLabel(content))
         self.inchikey_label.setFont(mono)
+        self.inchikey_label.setWordWrap(True)  # may break at its hyphens in a narrow dock
         self.formula_label = _selectable(QLabel(content))
         self.formula_label.setWordWrap(True)  # else its one long line sets the dock's minimum width
         self.smiles_label = _selectable(QLabel(content))
@@ -136,9 +165,27 @@ class CompoundDetailPanel(QWidget):
         self.identifiers_table = _table(IDENTIFIER_HEADERS, content)
         self.assays_table = _table(ASSAY_HEADERS, content)
         self.tabs = QTabWidget(content)
+        # Five tabs in a narrow dock: shorten their titles rather than hide some behind scroll arrows.
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.tabs.addTab(self.properties_table, "Properties")
         self.tabs.addTab(self.identifiers_table, "Identifiers")
         self.tabs.addTab(self.assays_table, "Assays")
+        self.evidence_panel = EvidencePanel(self._workbench, content)
+        self.lineage_panel = LineagePanel(self._workbench, content)
+        self.tabs.addTab(self.evidence_panel, "Evidence")
+        self.tabs.addTab(self.lineage_panel, "Lineage")
+        self.tabs.currentChanged.connect(lambda _i: self._load_lazy_tab())
+        for index, tip in enumerate(
+            (
+                "Property values and their provenance",
+                "Identifiers",
+                "Assay results",
+                "What imported PubMed abstracts say; agreement with predictions",
+                "Where a value or a prediction came from",
+            )
+        ):
+            self.tabs.setTabToolTip(index, tip)
         # The tables are wide; the full record of the row in focus is always readable here.
         self.provenance_label = _selectable(QLabel(content))
         self.provenance_label.setObjectName("ProvenanceLabel")
@@ -149,7 +196,9 @@ class CompoundDetailPanel(QWidget):
         self.provenance_label.setMinimumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
         self.provenance_label.setMargin(6)
         for table in (self.properties_table, self.identifiers_table, self.assays_table):
-            table.currentCellChanged.connect(lambda row, _c, _pr, _pc, table=table: self._show_record(table, row))
+            table.currentCellChanged.connect(
+                lambda row, _c, _pr, _pc, table=table: self._show_record(table, row)
+            )
         self.tabs.currentChanged.connect(lambda _i: self._show_record(self.tabs.currentWidget(), None))
 
         line = QFrame(content)
@@ -163,14 +212,44 @@ class CompoundDetailPanel(QWidget):
         layout.addWidget(self.provenance_label)
         return content
 
+    # -- the lazy tabs ------------------------------------------------------------------------------
+    def set_workbench(self, provider: Callable[[], Workbench | None]) -> None:
+        """Where the Evidence and Lineage tabs read from (called with no arguments on each load)."""
+        self._workbench_provider = provider
+
+    def _workbench(self) -> Workbench | None:
+        if self._workbench_provider is not None:
+            return self._workbench_provider()
+        widget = self.parentWidget()
+        while widget is not None:  # the main window (through the dock) holds the open workbench
+            found = getattr(widget, "wb", None)
+            if found is not None:
+                return found
+            widget = widget.parentWidget()
+        return None
+
+    def _load_lazy_tab(self) -> None:
+        """Read the open Evidence / Lineage tab for the shown compound, once per compound."""
+        current = self.tabs.currentWidget()
+        self.provenance_label.setVisible(isinstance(current, QTableWidget))
+        if self.detail is None or current not in (self.evidence_panel, self.lineage_panel):
+            return
+        inchikey = self.detail.compound.inchikey
+        if self._loaded_tabs.get(current) != inchikey:
+            self._loaded_tabs[current] = inchikey
+            current.load(inchikey)  # type: ignore[attr-defined]
+
     def _show_record(self, table: QWidget, row: int | None) -> None:
         if not isinstance(table, QTableWidget) or table is not self.tabs.currentWidget():
             return
         if row is None or row < 0:
             row = table.currentRow()
         if table.rowCount() == 0:
-            what = {self.properties_table: "property values", self.identifiers_table: "identifiers",
-                    self.assays_table: "assay results"}.get(table, "records")
+            what = {
+                self.properties_table: "property values",
+                self.identifiers_table: "identifiers",
+                self.assays_table: "assay results",
+            }.get(table, "records")
             self.provenance_label.setText(f"No {what} are stored for this compound.")
             return
         item = table.item(row, 0) if row is not None and row >= 0 else None
@@ -180,6 +259,9 @@ class CompoundDetailPanel(QWidget):
     # -- filling -----------------------------------------------------------------------------------
     def clear(self) -> None:
         self.detail = None
+        self._loaded_tabs.clear()
+        self.evidence_panel.clear()
+        self.lineage_panel.clear()
         self.structure.set_smiles(None)
         self._stack.setCurrentIndex(0)
 
@@ -206,7 +288,10 @@ class CompoundDetailPanel(QWidget):
         self.tabs.setTabText(0, f"Properties ({len(detail.properties)})")
         self.tabs.setTabText(1, f"Identifiers ({len(detail.identifiers)})")
         self.tabs.setTabText(2, f"Assays ({len(detail.assay_results)})")
+        literature = sum(1 for v in detail.properties if str(v.provenance.method) == "literature")
+        self.tabs.setTabText(3, f"Evidence ({literature})" if literature else "Evidence")
         self._stack.setCurrentIndex(1)
+        self._load_lazy_tab()
         self.shown.emit(c.inchikey)
 
     def _fill_properties(self, values: Sequence[PropertyValue]) -> None:
@@ -214,17 +299,37 @@ class CompoundDetailPanel(QWidget):
         for v in values:
             p = v.provenance
             value = _value_text(v.value, v.value_text)
-            headline = f"{v.property} = {value} {v.unit or ''}".rstrip() + (f" ({v.conditions})" if v.conditions else "")
-            rows.append(([v.property, value, v.unit or "", v.conditions or "", str(p.method), p.source,
-                          p.source_record_id or "", p.citation or "", ", ".join(v.flags)],
-                         _record_text(headline, p, v.value_text, v.flags)))
+            headline = f"{v.property} = {value} {v.unit or ''}".rstrip() + (
+                f" ({v.conditions})" if v.conditions else ""
+            )
+            rows.append(
+                (
+                    [
+                        v.property,
+                        value,
+                        v.unit or "",
+                        v.conditions or "",
+                        str(p.method),
+                        p.source,
+                        p.source_record_id or "",
+                        p.citation or "",
+                        ", ".join(v.flags),
+                    ],
+                    _record_text(headline, p, v.value_text, v.flags),
+                )
+            )
         _fill(self.properties_table, rows, numeric_columns=(1,))
         _focus_first_row(self.properties_table)
         self._show_record(self.properties_table, None)
 
     def _fill_identifiers(self, identifiers: Sequence[Identifier]) -> None:
-        rows = [([str(i.kind), i.value, i.source, f"{i.confidence:.2f}"],
-                 f"{i.kind}: {i.value}\nSource: {i.source}\nConfidence: {i.confidence:.2f}") for i in identifiers]
+        rows = [
+            (
+                [str(i.kind), i.value, i.source, f"{i.confidence:.2f}"],
+                f"{i.kind}: {i.value}\nSource: {i.source}\nConfidence: {i.confidence:.2f}",
+            )
+            for i in identifiers
+        ]
         _fill(self.identifiers_table, rows, numeric_columns=(3,))
         _focus_first_row(self.identifiers_table)
         self._show_record(self.identifiers_table, None)
@@ -236,8 +341,21 @@ class CompoundDetailPanel(QWidget):
             value = _value_text(r.value, None)
             measured = f"{value} {r.unit or ''}".strip()
             headline = f"{r.assay_key}: {r.outcome}" + (f" ({measured})" if measured else "")
-            rows.append(([r.assay_key, str(r.outcome), value, r.unit or "", str(p.method),
-                          p.source, p.source_record_id or "", p.citation or ""], _record_text(headline, p, None, ())))
+            rows.append(
+                (
+                    [
+                        r.assay_key,
+                        str(r.outcome),
+                        value,
+                        r.unit or "",
+                        str(p.method),
+                        p.source,
+                        p.source_record_id or "",
+                        p.citation or "",
+                    ],
+                    _record_text(headline, p, None, ()),
+                )
+            )
         _fill(self.assays_table, rows, numeric_columns=(2,))
         _focus_first_row(self.assays_table)
         self._show_record(self.assays_table, None)
@@ -263,8 +381,9 @@ def _table(headers: Sequence[str], parent: QWidget) -> QTableWidget:
     return table
 
 
-def _fill(table: QTableWidget, rows: Sequence[tuple[Sequence[str], str | None]],
-          numeric_columns: Sequence[int] = ()) -> None:
+def _fill(
+    table: QTableWidget, rows: Sequence[tuple[Sequence[str], str | None]], numeric_columns: Sequence[int] = ()
+) -> None:
     table.setSortingEnabled(False)  # filling a sorted table re-sorts on every item
     table.clearContents()
     table.setRowCount(len(rows))
@@ -303,8 +422,11 @@ def _value_text(value: float | None, text: str | None) -> str:
 
 def _record_text(headline: str, p: Provenance, original: str | None, flags: Sequence[str]) -> str:
     """The full record of one value: what, where from, how, and anything flagged."""
-    parts = [headline, f"Source: {p.source}" + (f", record {p.source_record_id}" if p.source_record_id else ""),
-             f"Method: {p.method}"]
+    parts = [
+        headline,
+        f"Source: {p.source}" + (f", record {p.source_record_id}" if p.source_record_id else ""),
+        f"Method: {p.method}",
+    ]
     if p.citation:
         parts.append(f"Citation: {p.citation}")
     if p.retrieved_at:
