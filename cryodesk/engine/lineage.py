@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cryodesk.domain import ProjectError
+from cryodesk.engine.evidence_features import EVIDENCE_FEATURE_SET
 from cryodesk.engine.quality import DISAGREES_FLAG
 from cryodesk.engine.reconcile import RECONCILED_FLAG, the_value
 from cryodesk.store import JobRecord, Project
@@ -246,12 +247,16 @@ def feature_parts(feature_set: str, feature_version: str) -> list[tuple[str, str
 
 def _feature_step(project: Project, record: dict[str, Any], compound: tuple[Any, ...] | None) -> LineageStep:
     parts = feature_parts(record["feature_set"], record["feature_version"])
+    # The literature-evidence block is read from the store at prediction time and never cached.
+    cacheable = [(name, version) for name, version in parts if name != EVIDENCE_FEATURE_SET]
     cached = None if compound is None else all(qq.feature_cached(project.db, compound[0], name, version)
-                                               for name, version in parts)
-    return LineageStep("feature_set", f"{record['feature_set']} version {record['feature_version']}",
-                       {"feature_set": record["feature_set"], "feature_version": record["feature_version"],
-                        "cached_sets": [f"{name} v{version}" for name, version in parts],
-                        "cached_for_subject": cached})
+                                               for name, version in cacheable)
+    details = {"feature_set": record["feature_set"], "feature_version": record["feature_version"],
+               "cached_sets": [f"{name} v{version}" for name, version in cacheable],
+               "cached_for_subject": cached}
+    if len(cacheable) < len(parts):
+        details["read_from_store"] = [EVIDENCE_FEATURE_SET]
+    return LineageStep("feature_set", f"{record['feature_set']} version {record['feature_version']}", details)
 
 
 def _model_step(project: Project, record: dict[str, Any]) -> LineageStep:

@@ -25,11 +25,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
-from cryodesk.domain import CryoDeskError, InputError, RowError, utc_now_iso
+from cryodesk.domain import (
+    CryoDeskError,
+    InputError,
+    Method,
+    PropertyValue,
+    Provenance,
+    RowError,
+    utc_now_iso,
+)
+from cryodesk.domain.properties import property_key
 from cryodesk.engine.import_metrics import MetricsTracker, record_metrics
 from cryodesk.engine.jobs import JobContext
 from cryodesk.engine.online_records import (
@@ -47,7 +57,9 @@ from cryodesk.sources.chembl import ChemblClient, chembl_ids
 from cryodesk.sources.errors import NotFoundError, RequestRejectedError
 from cryodesk.sources.http.metrics import ClientMetrics
 from cryodesk.sources.pubchem import DEFAULT_PROPERTIES, MAX_CHUNK_SIZE, PubChemClient
+from cryodesk.sources.pubchem_view import PANEL, TEXT, LiteratureAnnotation
 from cryodesk.sources.records import (
+    PUBCHEM,
     ChemblActivity,
     ChemblMolecule,
     ExperimentalValue,
@@ -65,11 +77,17 @@ CHEMBL_MAX_BATCH = 100  # longer id lists would need ChEMBL's POST-with-override
 Key = int | str
 
 PUBCHEM_SOURCE = DataSource(
-    "pubchem", "PubChem", "Public domain (US government); PUG-View annotations carry their own licences",
-    "Kim S. et al., PubChem 2025 update, Nucleic Acids Res.", "https://pubchem.ncbi.nlm.nih.gov",
+    "pubchem",
+    "PubChem",
+    "Public domain (US government); PUG-View annotations carry their own licences",
+    "Kim S. et al., PubChem 2025 update, Nucleic Acids Res.",
+    "https://pubchem.ncbi.nlm.nih.gov",
 )
 CHEMBL_SOURCE = DataSource(
-    "chembl", "ChEMBL", "CC BY-SA 3.0", "Zdrazil B. et al., The ChEMBL Database in 2023, Nucleic Acids Res.",
+    "chembl",
+    "ChEMBL",
+    "CC BY-SA 3.0",
+    "Zdrazil B. et al., The ChEMBL Database in 2023, Nucleic Acids Res.",
     "https://www.ebi.ac.uk/chembl/",
 )
 
@@ -94,6 +112,9 @@ class PubChemImportParams:
             at most ``max_records`` of them.
         experimental: also read PUG-View experimental properties (melting point, boiling point,
             density, viscosity, solubility, toxicity); about six more requests per compound.
+        literature: also read PUG-View's literature and bioactivity sections (references,
+            toxicity excerpts and values, bioassay and PubMed pointers, associated diseases), each
+            stored with its original text and citation; four more requests per compound.
         max_synonyms: synonyms stored per compound (PubChem lists hundreds for common ones).
         batch_size: CIDs per request and per transaction (not part of the job's identity).
     """
@@ -106,6 +127,7 @@ class PubChemImportParams:
     experimental: bool = False
     max_synonyms: int = 20
     batch_size: int = 100
+    literature: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", _texts(self.names))
@@ -205,14 +227,21 @@ class ImportPlan:
             self.labels[str(key)] = label
 
     def to_checkpoint(self) -> dict[str, Any]:
-        return {"version": CHECKPOINT_VERSION, "keys": self.keys, "labels": self.labels,
-                "resolved": self.resolved, "next": self.next}
+        return {
+            "version": CHECKPOINT_VERSION,
+            "keys": self.keys,
+            "labels": self.labels,
+            "resolved": self.resolved,
+            "next": self.next,
+        }
 
     @classmethod
     def from_checkpoint(cls, data: Mapping[str, Any] | None) -> ImportPlan | None:
         if not data or data.get("version") != CHECKPOINT_VERSION:
             return None
-        return cls(list(data["keys"]), dict(data.get("labels") or {}), int(data["resolved"]), int(data["next"]))
+        return cls(
+            list(data["keys"]), dict(data.get("labels") or {}), int(data["resolved"]), int(data["next"])
+        )
 
 
 @dataclass(slots=True)
@@ -247,6 +276,48 @@ class OnlineImportSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "rows_rejected": self.rows_rejected}
+
+
+# -- metrics with the breaker state --------------------------------------------------------------
+def breaker_snapshot(client: Any) -> dict[str, dict[str, Any]]:
+    """The client's circuit-breaker state as job metrics: ``{service: {state, failures, ...}}``.
+
+    A GUI job runs in a child process whose breakers the window cannot see, so the state travels
+    in the job record with the other metrics. ``at`` (Unix time) lets a reader count down
+    ``retry_in`` (seconds to the next probe of an open breaker) from the moment it was taken.
+    """
+    http = getattr(client, "http", None)
+    if http is None or not hasattr(http, "breaker_status"):
+        return {}
+    status = http.breaker_status()
+    return {
+        status.service: {
+            "state": str(status.state),
+            "consecutive_failures": status.consecutive_failures,
+            "openings": status.openings,
+            "retry_in": round(status.retry_in, 3),
+            "at": round(time.time(), 3),
+        }
+    }
+
+
+class JobMetricsTracker(MetricsTracker):
+    """The import metrics tracker, adding the breaker state to every share it hands out.
+
+    ``breaker`` is a mapping, so each merge replaces it: the job record always holds the latest state
+    (written with every checkpoint, and once more when the run ends, failed or not).
+    """
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client.metrics)
+        self._client = client
+
+    def take(self, **work: int) -> dict[str, Any]:
+        out = super().take(**work)
+        breaker = breaker_snapshot(self._client)
+        if breaker:
+            out["breaker"] = breaker
+        return out
 
 
 # -- the shared runner -----------------------------------------------------------------------------
@@ -306,16 +377,19 @@ class _OnlineImportJob:
     def _fetch(self, client: Any, keys: Sequence[Key]) -> Any:
         raise NotImplementedError
 
-    def _rows(self, start: int, keys: Sequence[Key], fetched: Any, plan: ImportPlan, stamp: Stamp) -> BatchRows:
+    def _rows(
+        self, start: int, keys: Sequence[Key], fetched: Any, plan: ImportPlan, stamp: Stamp
+    ) -> BatchRows:
         raise NotImplementedError
 
     # -- the run ---------------------------------------------------------------------------
     def _run(self, ctx: JobContext, client: Any) -> OnlineImportSummary:
         plan = ImportPlan.from_checkpoint(ctx.checkpoint) or self._new_plan()
-        summary = OnlineImportSummary(self.service, ctx.job_id, queries=len(self._queries()),
-                                      resumed_from=plan.next)
+        summary = OnlineImportSummary(
+            self.service, ctx.job_id, queries=len(self._queries()), resumed_from=plan.next
+        )
         stamp = Stamp(utc_now_iso(), ctx.job_id)
-        tracker = MetricsTracker(client.metrics)
+        tracker = JobMetricsTracker(client)
         with ctx.project.db.transaction():
             ctx.project.sources.upsert_many([self.source])
             record_metrics(ctx.project, ctx.job_id, {"service": self.service, "runs": 1})
@@ -343,14 +417,23 @@ class _OnlineImportJob:
         summary.retries = delta.retries
 
     # -- phase 1: queries to ids -----------------------------------------------------------
-    def _resolve(self, ctx: JobContext, client: Any, plan: ImportPlan, tracker: MetricsTracker,
-                 summary: OnlineImportSummary) -> None:
+    def _resolve(
+        self,
+        ctx: JobContext,
+        client: Any,
+        plan: ImportPlan,
+        tracker: MetricsTracker,
+        summary: OnlineImportSummary,
+    ) -> None:
         queries = self._queries()
         while plan.resolved < len(queries):
             ctx.raise_if_stopped()
             chunk = queries[plan.resolved : plan.resolved + RESOLVE_CHUNK]
-            errors = [e for offset, (name, text) in enumerate(chunk)
-                      if (e := self._resolve_one(client, plan, plan.resolved + offset + 1, name, text))]
+            errors = [
+                e
+                for offset, (name, text) in enumerate(chunk)
+                if (e := self._resolve_one(client, plan, plan.resolved + offset + 1, name, text))
+            ]
             plan.resolved += len(chunk)
             with ctx.project.db.transaction():
                 ctx.project.jobs.add_row_errors(ctx.job_id, errors)
@@ -380,8 +463,15 @@ class _OnlineImportJob:
         return None
 
     # -- phase 2: ids to rows --------------------------------------------------------------
-    def _fetch_all(self, ctx: JobContext, client: Any, plan: ImportPlan, stamp: Stamp, tracker: MetricsTracker,
-                   summary: OnlineImportSummary) -> None:
+    def _fetch_all(
+        self,
+        ctx: JobContext,
+        client: Any,
+        plan: ImportPlan,
+        stamp: Stamp,
+        tracker: MetricsTracker,
+        summary: OnlineImportSummary,
+    ) -> None:
         total, size = len(plan.keys), self.options.batch_size
         batches = [(start, plan.keys[start : start + size]) for start in range(plan.next, total, size)]
         ctx.progress(plan.next, total, f"{self.noun} imported")
@@ -405,7 +495,9 @@ class _OnlineImportJob:
         finally:
             self._fetch_thread_busy = not prefetcher.close()
 
-    def _batch_failure(self, ctx: JobContext, start: int, keys: Sequence[Key], total: int, error: Exception) -> str:
+    def _batch_failure(
+        self, ctx: JobContext, start: int, keys: Sequence[Key], total: int, error: Exception
+    ) -> str:
         size = self.options.batch_size
         return (
             f"{self.service} import stopped at batch {start // size + 1} of {-(-total // size)} "
@@ -413,8 +505,15 @@ class _OnlineImportJob:
             f"{start} of {total} {self.noun} are stored; `cryodesk jobs resume {ctx.job_id}` continues from there."
         )
 
-    def _write(self, ctx: JobContext, plan: ImportPlan, next_index: int, rows: BatchRows,
-               tracker: MetricsTracker, summary: OnlineImportSummary) -> None:
+    def _write(
+        self,
+        ctx: JobContext,
+        plan: ImportPlan,
+        next_index: int,
+        rows: BatchRows,
+        tracker: MetricsTracker,
+        summary: OnlineImportSummary,
+    ) -> None:
         """One batch: rows, row errors, checkpoint and metrics in one transaction."""
         project, job_id = ctx.project, ctx.job_id
         plan.next = next_index
@@ -426,10 +525,19 @@ class _OnlineImportJob:
             values = project.properties.upsert_many(rows.values)
             project.jobs.add_row_errors(job_id, rows.errors)
             project.jobs.save_checkpoint(job_id, plan.to_checkpoint(), done=plan.next)
-            record_metrics(project, job_id, tracker.take(
-                compounds_stored=rows.stored, compounds_new=new, identifiers=identifiers, values_new=values,
-                rejected=rows.rejected, missing=rows.missing, batches=1,
-            ))
+            record_metrics(
+                project,
+                job_id,
+                tracker.take(
+                    compounds_stored=rows.stored,
+                    compounds_new=new,
+                    identifiers=identifiers,
+                    values_new=values,
+                    rejected=rows.rejected,
+                    missing=rows.missing,
+                    batches=1,
+                ),
+            )
         summary.compounds_stored += rows.stored
         summary.compounds_new += new
         summary.identifiers += identifiers
@@ -444,7 +552,9 @@ class _OnlineImportJob:
         from cryodesk.chem import compound_from_text  # RDKit: loaded only when a job runs
 
         if not smiles:
-            rows.errors.append(RowError(row, f"{self.service} has no structure for it", self.key_field, str(key)))
+            rows.errors.append(
+                RowError(row, f"{self.service} has no structure for it", self.key_field, str(key))
+            )
             rows.rejected += 1
             return None
         result = compound_from_text(smiles, kind="smiles", name=name)
@@ -469,6 +579,7 @@ class PubChemFetch:
     batch: PropertyBatch
     synonyms: Mapping[int, PubChemSynonyms]
     experimental: Mapping[int, list[ExperimentalValue]]
+    literature: Mapping[int, list[LiteratureAnnotation]] = field(default_factory=dict)
 
 
 class PubChemImportJob(_OnlineImportJob):
@@ -508,16 +619,25 @@ class PubChemImportJob(_OnlineImportJob):
     def _lookup(self, client: PubChemClient, field_name: str, text: str) -> list[Key]:
         if field_name == "name":
             return list(client.cids_by_name(text)[:1])  # PubChem lists its best match first
-        return list(client.similar_cids(text, threshold=self.options.threshold, max_records=self.options.max_records))
+        return list(
+            client.similar_cids(text, threshold=self.options.threshold, max_records=self.options.max_records)
+        )
 
     def _fetch(self, client: PubChemClient, keys: Sequence[Key]) -> PubChemFetch:
         batch = client.property_batch([int(k) for k in keys], DEFAULT_PROPERTIES)
         found = [record.cid for record in batch.records]
         synonyms = client.synonyms_many(found) if found else {}
-        experimental = {cid: client.experimental_properties(cid) for cid in found} if self.options.experimental else {}
-        return PubChemFetch(batch, synonyms, experimental)
+        experimental = (
+            {cid: client.experimental_properties(cid) for cid in found} if self.options.experimental else {}
+        )
+        literature = (
+            {cid: client.literature_annotations(cid) for cid in found} if self.options.literature else {}
+        )
+        return PubChemFetch(batch, synonyms, experimental, literature)
 
-    def _rows(self, start: int, keys: Sequence[Key], fetched: PubChemFetch, plan: ImportPlan, stamp: Stamp) -> BatchRows:
+    def _rows(
+        self, start: int, keys: Sequence[Key], fetched: PubChemFetch, plan: ImportPlan, stamp: Stamp
+    ) -> BatchRows:
         rows = BatchRows()
         records = {record.cid: record for record in fetched.batch.records}
         for offset, key in enumerate(keys):
@@ -530,11 +650,83 @@ class PubChemImportJob(_OnlineImportJob):
             if result is None:
                 continue
             inchikey, flags = result.compound.inchikey, tuple(result.flags)
-            rows.identifiers += pubchem_identifiers(inchikey, record, fetched.synonyms.get(record.cid), label,
-                                                    self.options.max_synonyms)
+            rows.identifiers += pubchem_identifiers(
+                inchikey, record, fetched.synonyms.get(record.cid), label, self.options.max_synonyms
+            )
             rows.values += pubchem_values(inchikey, record, stamp, flags)
-            rows.values += experimental_values(inchikey, fetched.experimental.get(record.cid, []), stamp, flags)
+            rows.values += experimental_values(
+                inchikey, fetched.experimental.get(record.cid, []), stamp, flags
+            )
+            rows.values += literature_values(inchikey, fetched.literature.get(record.cid, []), stamp, flags)
         return rows
+
+    def params(self) -> dict[str, Any]:
+        params = super().params()
+        if not params["literature"]:
+            del params["literature"]  # as stored before the option existed
+        return params
+
+    def fingerprint(self) -> str:
+        # ``literature`` came later: a job that does not use it keeps the identity it had before,
+        # so its stored checkpoint still matches and it resumes.
+        work = {k: v for k, v in asdict(self.options).items() if k != "batch_size"}
+        if not work["literature"]:
+            del work["literature"]
+        return hashlib.sha256(json.dumps([self.kind, work], sort_keys=True).encode()).hexdigest()
+
+
+def literature_key(annotation: LiteratureAnnotation) -> str:
+    """The property key of a literature annotation: its section path (``toxicity_human_toxicity_excerpts``)."""
+    path = (
+        annotation.heading
+        if annotation.heading == annotation.section
+        else f"{annotation.section} {annotation.heading}"
+    )
+    return property_key(path)
+
+
+def literature_values(
+    inchikey: str, annotations: Sequence[LiteratureAnnotation], stamp: Stamp, flags: tuple[str, ...] = ()
+) -> list[PropertyValue]:
+    """PUG-View literature annotations as values with provenance.
+
+    An annotation read into numbers (``"LD50 Rat oral 3.53 g/kg"``) becomes those measured values,
+    each keeping the original string; any other annotation becomes one ``literature`` value without
+    a number whose text is the original string, citing the item's references, PMIDs, source and
+    licence. Co-occurrence panels (column headers, no content) are not stored.
+    """
+    out: list[PropertyValue] = []
+    for annotation in annotations:
+        if annotation.values:
+            out += experimental_values(inchikey, annotation.values, stamp, flags)
+            continue
+        if annotation.kind == PANEL:
+            continue
+        record = f"CID {annotation.cid}" + (
+            f" ref {annotation.reference_number}" if annotation.reference_number is not None else ""
+        )
+        provenance = Provenance(
+            PUBCHEM, Method.LITERATURE, record, stamp.retrieved_at, stamp.job_id, annotation.citation
+        )
+        scope = [annotation.name, annotation.description]
+        if annotation.kind != TEXT:
+            rows = f", {annotation.external_rows} rows" if annotation.external_rows is not None else ""
+            scope.append(annotation.kind.replace("_", " ") + rows)
+        conditions = "; ".join(s for s in scope if s) or None
+        kind_flag = () if annotation.kind == TEXT else (annotation.kind,)
+        out.append(
+            PropertyValue(
+                inchikey,
+                literature_key(annotation),
+                None,
+                None,
+                provenance,
+                annotation.value_text,
+                conditions,
+                kind_flag + flags,
+            )
+        )
+    return out
 
 
 # -- ChEMBL ----------------------------------------------------------------------------------------
@@ -585,7 +777,9 @@ class ChemblImportJob(_OnlineImportJob):
             activities = {key: client.activities(key) for key in molecules}
         return ChemblFetch(molecules, activities)
 
-    def _rows(self, start: int, keys: Sequence[Key], fetched: ChemblFetch, plan: ImportPlan, stamp: Stamp) -> BatchRows:
+    def _rows(
+        self, start: int, keys: Sequence[Key], fetched: ChemblFetch, plan: ImportPlan, stamp: Stamp
+    ) -> BatchRows:
         rows = BatchRows()
         for offset, key in enumerate(keys):
             row, molecule = start + offset + 1, fetched.molecules.get(str(key))

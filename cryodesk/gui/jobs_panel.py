@@ -5,12 +5,22 @@ too. Pause and cancel are requests written to the job's record, which the runnin
 next checkpoint (in this process or another); resume asks the window to run the engine's
 ``resume_job`` in its job slot, so the activity bar shows it like any other job. The list is re-read
 on a timer while a job runs, and rarely otherwise.
+
+Below the jobs, the circuit breaker of every online service: closed, open or half-open, consecutive
+failures, openings and the time to the next probe. Online imports run in a child process whose
+breakers this window cannot see, so the state comes from two places: this process's own breakers
+(``Workbench.service_status()``) and the latest snapshot each online job writes into its metrics with
+every checkpoint (``metrics["breaker"]``, stamped with the time it was taken). The newest reading
+of each service is shown; the probe countdown ticks locally between reads.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
@@ -18,6 +28,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -45,10 +56,103 @@ JOBS_SHOWN = 200
 ROW_ERRORS_SHOWN = 2000
 HEADERS = ("Job", "Kind", "State", "Progress", "Row errors", "Message", "Updated")
 PROGRESS_COLUMN = 3
-STATE_COLOURS = {JobState.RUNNING: "#1c7ed6", JobState.PAUSED: "#e67700", JobState.FAILED: "#c92a2a",
-                 JobState.CANCELLED: "#868e96", JobState.DONE: "#2b8a3e", JobState.PENDING: "#868e96"}
+STATE_COLOURS = {
+    JobState.RUNNING: "#1c7ed6",
+    JobState.PAUSED: "#e67700",
+    JobState.FAILED: "#c92a2a",
+    JobState.CANCELLED: "#868e96",
+    JobState.DONE: "#2b8a3e",
+    JobState.PENDING: "#868e96",
+}
 STOPPED = (JobState.PAUSED, JobState.FAILED, JobState.CANCELLED, JobState.PENDING)
 ModelIndex = QModelIndex | QPersistentModelIndex
+BREAKER_HEADERS = ("Service", "Circuit", "Consecutive failures", "Openings", "Next probe", "Reported by")
+BREAKER_COLOURS = {"closed": "#2b8a3e", "half_open": "#e67700", "open": "#c92a2a"}
+BREAKER_LABELS = {"closed": "closed", "half_open": "half-open", "open": "open"}
+COUNTDOWN_MS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerRow:
+    """The newest known state of one service's circuit breaker.
+
+    Attributes:
+        service: service name (``pubchem``, ``chembl``, ...).
+        state: ``closed``, ``open`` or ``half_open``.
+        consecutive_failures: failures since the last success.
+        openings: times the breaker opened (in the process that reported it).
+        retry_in: seconds to the next probe when the reading was taken (0 unless open).
+        at: Unix time of the reading.
+        origin: who reported it: ``"this window"`` or ``"job 12 (running)"``.
+    """
+
+    service: str
+    state: str
+    consecutive_failures: int
+    openings: int
+    retry_in: float
+    at: float
+    origin: str
+
+    def next_probe(self, now: float) -> float | None:
+        """Seconds until an open breaker lets a probe through (0: due now); None unless open."""
+        if self.state != "open":
+            return None
+        return max(0.0, self.retry_in - (now - self.at))
+
+
+def breaker_rows(jobs: Iterable[JobRecord], local: Iterable[Any], now: float) -> list[BreakerRow]:
+    """The newest breaker reading per service, from this process (``local``) and the jobs' metrics."""
+    newest: dict[str, BreakerRow] = {}
+
+    def offer(row: BreakerRow) -> None:
+        if row.service not in newest or row.at > newest[row.service].at:
+            newest[row.service] = row
+
+    for status in local:
+        offer(
+            BreakerRow(
+                status.service,
+                str(status.state),
+                int(status.consecutive_failures),
+                int(status.openings),
+                float(status.retry_in),
+                now,
+                "this window",
+            )
+        )
+    for job in jobs:
+        breakers = (job.metrics or {}).get("breaker")
+        if not isinstance(breakers, dict):
+            continue
+        origin = f"job {job.id} ({job.state})"
+        for service, reading in breakers.items():
+            try:
+                offer(
+                    BreakerRow(
+                        str(service),
+                        str(reading["state"]),
+                        int(reading.get("consecutive_failures", 0)),
+                        int(reading.get("openings", 0)),
+                        float(reading.get("retry_in", 0.0)),
+                        float(reading["at"]),
+                        origin,
+                    )
+                )
+            except (KeyError, TypeError, ValueError):
+                continue  # a reading this version cannot read: skip it, do not break the panel
+    return sorted(newest.values(), key=lambda r: r.service)
+
+
+def _probe_text(row: BreakerRow, now: float) -> str:
+    wait = row.next_probe(now)
+    if wait is None:
+        return "now (probing)" if row.state == "half_open" else "—"
+    return "due now" if wait <= 0 else f"in {wait:.0f} s"
+
+
+def _read_jobs_and_breakers(workbench: Workbench) -> tuple[list[JobRecord], list[Any]]:
+    return workbench.jobs(JOBS_SHOWN), Workbench.service_status()
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -84,6 +188,7 @@ class JobsPanel(QWidget):
 
     resume_requested = Signal(int)
     jobs_loaded = Signal(list)  # [JobRecord]
+    breakers_loaded = Signal(list)  # [BreakerRow]
     control_sent = Signal(int, str)  # job id, "pause" / "cancel"
 
     def __init__(self, workbench: WorkbenchRef, parent: QWidget | None = None) -> None:
@@ -138,10 +243,11 @@ class JobsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self._build_breaker_box())
         self.last_dialog: QDialog | None = None
 
         self.slot = TaskSlot("jobs", parent=self)
-        self.slot.finished.connect(self._on_jobs)
+        self.slot.finished.connect(self._on_snapshot)
         self.slot.failed.connect(lambda e: self.caption.setText(f"Could not read the jobs: {e}"))
         self.control_slot = TaskSlot("job control", parent=self)
         self.control_slot.finished.connect(self._on_control_sent)
@@ -152,7 +258,36 @@ class JobsPanel(QWidget):
         self.timer.setInterval(IDLE_REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
+        # Ticks the "next probe" countdown between reads; runs only while a breaker is open.
+        self.countdown = QTimer(self)
+        self.countdown.setInterval(COUNTDOWN_MS)
+        self.countdown.timeout.connect(self._tick_breakers)
         self._update_buttons()
+
+    def _build_breaker_box(self) -> QGroupBox:
+        self.breaker_rows: list[BreakerRow] = []
+        box = QGroupBox("Online services (circuit breakers)", self)
+        box.setObjectName("BreakerBox")
+        self.breaker_table = QTableWidget(0, len(BREAKER_HEADERS), box)
+        self.breaker_table.setObjectName("BreakerTable")
+        self.breaker_table.setHorizontalHeaderLabels(list(BREAKER_HEADERS))
+        self.breaker_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.breaker_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.breaker_table.verticalHeader().setVisible(False)
+        self.breaker_table.setMaximumHeight(120)
+        header = self.breaker_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(len(BREAKER_HEADERS) - 1, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 110), (1, 90), (2, 150), (3, 80), (4, 100)):
+            self.breaker_table.setColumnWidth(column, width)
+        self.breaker_caption = QLabel("No online service used yet.", box)
+        self.breaker_caption.setObjectName("BreakerCaption")
+        self.breaker_caption.setWordWrap(True)
+        inner = QVBoxLayout(box)
+        inner.setContentsMargins(4, 4, 4, 4)
+        inner.addWidget(self.breaker_caption)
+        inner.addWidget(self.breaker_table)
+        return box
 
     # -- reading -------------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -161,12 +296,18 @@ class JobsPanel(QWidget):
         if self.slot.running:
             return  # a slow read must not pile up behind the timer
         workbench = self._workbench
-        self.slot.start(lambda _p, _c: workbench().jobs(JOBS_SHOWN), "jobs")
+        self.slot.start(lambda _p, _c: _read_jobs_and_breakers(workbench()), "jobs")
+
+    def _on_snapshot(self, snapshot: tuple[list[JobRecord], list[Any]]) -> None:
+        jobs, local = snapshot
+        self._on_jobs(jobs)
+        self.show_breakers(breaker_rows(jobs, local, time.time()))
 
     def reset(self) -> None:
         self.slot.discard()
         self.jobs = []
         self.table.setRowCount(0)
+        self.show_breakers([])
         self.local_running.clear()
         self._local_job_active = False
 
@@ -197,8 +338,15 @@ class JobsPanel(QWidget):
             errors.setData(Qt.ItemDataRole.DisplayRole, job.n_row_errors)
             errors.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             message = job.error or job.message or ""
-            cells = [QTableWidgetItem(str(job.id)), QTableWidgetItem(job.kind), state_item, progress, errors,
-                     QTableWidgetItem(message), QTableWidgetItem((job.updated_at or "").replace("T", " ")[:19])]
+            cells = [
+                QTableWidgetItem(str(job.id)),
+                QTableWidgetItem(job.kind),
+                state_item,
+                progress,
+                errors,
+                QTableWidgetItem(message),
+                QTableWidgetItem((job.updated_at or "").replace("T", " ")[:19]),
+            ]
             cells[0].setData(Qt.ItemDataRole.UserRole, job.id)
             cells[5].setToolTip(message)
             cells[1].setToolTip(_params_text(job))
@@ -213,6 +361,56 @@ class JobsPanel(QWidget):
         self.timer.setInterval(ACTIVE_REFRESH_MS if active else IDLE_REFRESH_MS)
         self._update_buttons()
         self.jobs_loaded.emit(self.jobs)
+
+    # -- circuit breakers ---------------------------------------------------------------------------
+    def show_breakers(self, rows: list[BreakerRow]) -> None:
+        """Show one line per service; start the countdown while any breaker is open."""
+        self.breaker_rows = list(rows)
+        now = time.time()
+        table = self.breaker_table
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            state = QTableWidgetItem(BREAKER_LABELS.get(row.state, row.state))
+            state.setForeground(QColor(BREAKER_COLOURS.get(row.state, "#868e96")))
+            font = state.font()
+            font.setBold(row.state != "closed")
+            state.setFont(font)
+            read_at = time.strftime("%H:%M:%S", time.localtime(row.at))
+            cells = [
+                QTableWidgetItem(row.service),
+                state,
+                QTableWidgetItem(str(row.consecutive_failures)),
+                QTableWidgetItem(str(row.openings)),
+                QTableWidgetItem(_probe_text(row, now)),
+                QTableWidgetItem(f"{row.origin}, read at {read_at}"),
+            ]
+            for c in (2, 3):
+                cells[c].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for c, item in enumerate(cells):
+                table.setItem(r, c, item)
+        opened = [r.service for r in rows if r.state != "closed"]
+        if not rows:
+            self.breaker_caption.setText("No online service used yet.")
+        elif opened:
+            self.breaker_caption.setText(
+                f"Not answering: {', '.join(opened)}. Requests to it are refused until a probe succeeds; "
+                "imports stop with their batches kept (Resume continues). Local data and files work as usual."
+            )
+        else:
+            self.breaker_caption.setText("All online services used so far are answering.")
+        if any(r.state == "open" for r in rows):
+            if not self.countdown.isActive():
+                self.countdown.start()
+        else:
+            self.countdown.stop()
+        self.breakers_loaded.emit(self.breaker_rows)
+
+    def _tick_breakers(self) -> None:
+        now = time.time()
+        for r, row in enumerate(self.breaker_rows):
+            item = self.breaker_table.item(r, 4)
+            if item is not None:
+                item.setText(_probe_text(row, now))
 
     # -- selection and buttons ----------------------------------------------------------------------
     def selected_job(self) -> JobRecord | None:
@@ -237,8 +435,13 @@ class JobsPanel(QWidget):
         writable = not self.read_only
         self.pause_button.setEnabled(running and writable)
         self.cancel_button.setEnabled(running and writable)
-        can_resume = (job is not None and job.state in STOPPED and job.kind in self._resumable and writable
-                      and job.id not in self.local_running)
+        can_resume = (
+            job is not None
+            and job.state in STOPPED
+            and job.kind in self._resumable
+            and writable
+            and job.id not in self.local_running
+        )
         self.resume_button.setEnabled(can_resume)
         if job is not None and job.state in STOPPED and job.kind not in self._resumable:
             self.resume_button.setToolTip(f"{job.kind} jobs cannot be resumed here")
@@ -277,8 +480,10 @@ class JobsPanel(QWidget):
         if job is None or not job.n_row_errors:
             return
         workbench, record = self._workbench, job
-        self.errors_slot.start(lambda _p, _c: (record, workbench().row_errors(record.id, ROW_ERRORS_SHOWN)),
-                               f"row errors of job {job.id}")
+        self.errors_slot.start(
+            lambda _p, _c: (record, workbench().row_errors(record.id, ROW_ERRORS_SHOWN)),
+            f"row errors of job {job.id}",
+        )
 
     def _on_row_errors(self, result: tuple[JobRecord, list[RowError]]) -> None:
         job, errors = result
@@ -302,9 +507,13 @@ class RowErrorsDialog(QDialog):
         self.resize(820, 520)
         source = job.params.get("path") or job.params.get("source") or ""
         shown = len(errors)
-        caption = QLabel(f"{job.n_row_errors:,} rejected rows" + (f" (first {shown:,} shown)"
-                                                                 if job.n_row_errors > shown else "")
-                         + (f" from {source}" if source else "") + ". Good rows were stored.", self)
+        caption = QLabel(
+            f"{job.n_row_errors:,} rejected rows"
+            + (f" (first {shown:,} shown)" if job.n_row_errors > shown else "")
+            + (f" from {source}" if source else "")
+            + ". Good rows were stored.",
+            self,
+        )
         caption.setWordWrap(True)
         self.table = QTableWidget(shown, 4, self)
         self.table.setHorizontalHeaderLabels(["Row", "Field", "Value", "Reason"])

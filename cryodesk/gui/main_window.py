@@ -68,6 +68,7 @@ from cryodesk.gui.detail_panel import CompoundDetailPanel
 from cryodesk.gui.dialogs import ABOUT_TAB, SOURCES_TAB, AboutDialog, ImportSummaryDialog
 from cryodesk.gui.filter_panel import ActiveFiltersBar, FilterPanel
 from cryodesk.gui.gui_settings import gui_settings
+from cryodesk.gui.import_dialogs import add_import_menu
 from cryodesk.gui.job_process import ImportResult, import_file_job, run_in_process, seed_job
 from cryodesk.gui.job_process import resume_job as resume_job_in_child
 from cryodesk.gui.jobs_panel import JobsPanel
@@ -417,6 +418,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.save_list_action)
         file_menu.addAction(self.import_action)
+        self.import_sources_menu = add_import_menu(self, file_menu)  # PubChem, ChEMBL, PubMed, Tox, DrugBank, COD
         file_menu.addAction(self.export_action)
         file_menu.addAction(self.seed_action)
         file_menu.addSeparator()

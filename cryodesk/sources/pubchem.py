@@ -24,6 +24,11 @@ from cryodesk.sources.errors import InvalidResponseError, NotFoundError, Pending
 from cryodesk.sources.http.client import Fault, HttpClient, HttpResponse, parse_fault_default
 from cryodesk.sources.http.config import ServiceConfig, env_var_name
 from cryodesk.sources.http.metrics import ClientMetrics
+from cryodesk.sources.pubchem_view import (
+    LITERATURE_REQUEST_HEADINGS,
+    LiteratureAnnotation,
+    parse_literature_annotations,
+)
 from cryodesk.sources.records import (
     ExperimentalValue,
     PropertyBatch,
@@ -151,8 +156,11 @@ def parse_property_table(data: Any) -> list[PubChemProperties]:
 
 # Catalogue and registry identifiers mixed into PubChem synonyms: not names a chemist would use.
 _ID_RES = [
-    re.compile(r"^(?:UNII|EINECS|EC|NSC|CCRIS|HSDB|AI3|BRN|WLN|CAS|RCRA|UN|FEMA|DTXSID|DTXCID|CHEBI|CHEMBL|SCHEMBL|"
-               r"ZINC|NCGC|AKOS|MFCD|BDBM|SMR|MLS|SPECTRUM|Tox21|KBio|BSPBio|Prestwick|DB)[-_: ]?\d", re.I),
+    re.compile(
+        r"^(?:UNII|EINECS|EC|NSC|CCRIS|HSDB|AI3|BRN|WLN|CAS|RCRA|UN|FEMA|DTXSID|DTXCID|CHEBI|CHEMBL|SCHEMBL|"
+        r"ZINC|NCGC|AKOS|MFCD|BDBM|SMR|MLS|SPECTRUM|Tox21|KBio|BSPBio|Prestwick|DB)[-_: ]?\d",
+        re.I,
+    ),
     re.compile(r"^[A-Z]{1,6}[-_]?\d{3,}(?:[-_][A-Z0-9]+)*$"),  # AKOS000, HY-14654, SR-01000075
     re.compile(r"^(?=.*\d)[A-Z0-9]{10}$"),  # UNII codes (R16CO5Y76E)
     re.compile(r"^\d{3}-\d{3}-\d$"),  # EC numbers (200-064-1)
@@ -201,11 +209,13 @@ def parse_experimental_properties(
     wanted = set(headings)
     values: list[ExperimentalValue] = []
     for heading, info in _walk_information(record.get("Section", []), wanted):
-        values.extend(_information_values(cid, heading, info, references))
+        values.extend(information_values(cid, heading, info, references))
     return values
 
 
-def _walk_information(sections: list[Mapping[str, Any]], wanted: set[str]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def _walk_information(
+    sections: list[Mapping[str, Any]], wanted: set[str]
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for section in sections:
         heading = section.get("TOCHeading", "")
         if heading in wanted:
@@ -214,9 +224,20 @@ def _walk_information(sections: list[Mapping[str, Any]], wanted: set[str]) -> It
         yield from _walk_information(section.get("Section", []), wanted)
 
 
-def _information_values(
-    cid: int, heading: str, info: Mapping[str, Any], references: Mapping[Any, Mapping[str, Any]]
+def information_values(
+    cid: int,
+    heading: str,
+    info: Mapping[str, Any],
+    references: Mapping[Any, Mapping[str, Any]],
+    *,
+    numeric_only: bool = False,
 ) -> list[ExperimentalValue]:
+    """The values of one PUG-View ``Information`` item under ``heading``.
+
+    Args:
+        numeric_only: only values read into a number (the literature sections keep their texts in
+            their own records, so a text-only value there would be the same string twice).
+    """
     ref_number = info.get("ReferenceNumber")
     ref = references.get(ref_number, {})
     common = {
@@ -241,7 +262,7 @@ def _information_values(
         if not text:
             continue
         parsed_values = parse_text(text, kind) if kind else []
-        if not parsed_values:
+        if not parsed_values and not numeric_only:
             out.append(ExperimentalValue(value=None, unit=None, value_text=text, **common))
         out.extend(_experimental(common, text, p) for p in parsed_values)
     return out
@@ -368,7 +389,9 @@ class PubChemClient:
         for chunk in batched(wanted, size):
             yield self.property_batch(chunk, properties)
 
-    def property_batch(self, cids: Sequence[int], properties: Sequence[str] = DEFAULT_PROPERTIES) -> PropertyBatch:
+    def property_batch(
+        self, cids: Sequence[int], properties: Sequence[str] = DEFAULT_PROPERTIES
+    ) -> PropertyBatch:
         """One POST ``compound/cid/property/<names>/JSON`` with body ``cid=1,2,3``."""
         requested = tuple(unique_cids(cids))
         path = f"compound/cid/property/{','.join(properties)}/JSON"
@@ -383,7 +406,9 @@ class PubChemClient:
             if row.cid in asked:
                 seen.setdefault(row.cid, row)
         missing = tuple(c for c in requested if c not in seen)
-        return PropertyBatch(requested, tuple(seen[c] for c in requested if c in seen), missing, response.from_cache)
+        return PropertyBatch(
+            requested, tuple(seen[c] for c in requested if c in seen), missing, response.from_cache
+        )
 
     # -- synonyms and cross-references -------------------------------------------------------
     def synonyms(self, cid: int) -> PubChemSynonyms | None:
@@ -419,7 +444,9 @@ class PubChemClient:
         try:
             info = response.json()["InformationList"]["Information"]
         except (KeyError, TypeError) as exc:
-            raise InvalidResponseError("reply has no InformationList", service=SERVICE, url=response.url) from exc
+            raise InvalidResponseError(
+                "reply has no InformationList", service=SERVICE, url=response.url
+            ) from exc
         merged: dict[str, list[str]] = {}
         for item in info:
             for kind in kinds:
@@ -450,7 +477,10 @@ class PubChemClient:
     def similarity_search_async(self, smiles: str, *, threshold: int = 95) -> list[int]:
         """The legacy asynchronous similarity search: 202 Waiting + ListKey, then polling."""
         return self._async(
-            "POST", "compound/similarity/smiles/cids/JSON", data={"smiles": smiles}, params={"Threshold": threshold}
+            "POST",
+            "compound/similarity/smiles/cids/JSON",
+            data={"smiles": smiles},
+            params={"Threshold": threshold},
         )
 
     def substructure_search_async(self, smiles: str) -> list[int]:
@@ -475,10 +505,14 @@ class PubChemClient:
         while isinstance(data, dict) and "Waiting" in data:
             key = str(data["Waiting"].get("ListKey", ""))
             if not key.isdigit():
-                raise InvalidResponseError("Waiting reply without a ListKey", service=SERVICE, url=response.url)
+                raise InvalidResponseError(
+                    "Waiting reply without a ListKey", service=SERVICE, url=response.url
+                )
             if clock.monotonic() + self.poll_interval > deadline:
                 raise PendingTimeoutError(
-                    f"search still running after {self.max_wait:.0f} s (ListKey {key})", service=SERVICE, url=response.url
+                    f"search still running after {self.max_wait:.0f} s (ListKey {key})",
+                    service=SERVICE,
+                    url=response.url,
                 )
             clock.sleep(self.poll_interval)
             try:
@@ -523,3 +557,16 @@ class PubChemClient:
                 values.extend(parse_experimental_properties(record, [heading]))
         return values
 
+    def literature_annotations(
+        self, cid: int, headings: Sequence[str] = LITERATURE_REQUEST_HEADINGS
+    ) -> list[LiteratureAnnotation]:
+        """Literature and bioactivity annotations of a CID (one ``?heading=`` request per heading).
+
+        A heading the record does not have (PUG-View's 404) contributes nothing.
+        """
+        annotations: list[LiteratureAnnotation] = []
+        for heading in headings:
+            record = self.view_record(cid, heading)
+            if record:
+                annotations.extend(parse_literature_annotations(record))
+        return annotations

@@ -28,11 +28,15 @@ def _select_rows(window: MainWindow, rows: list[int]) -> None:
     selection = window.table.selectionModel()
     selection.clearSelection()
     for r in rows:
-        selection.select(window.model.index(r, 1),
-                         QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+        selection.select(
+            window.model.index(r, 1),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
 
 
-def test_row_lists_are_saved_opened_and_deleted(qtbot, open_window, seeded_project: Path, monkeypatch) -> None:
+def test_row_lists_are_saved_opened_and_deleted(
+    qtbot, open_window, seeded_project: Path, monkeypatch
+) -> None:
     window = open_window(Workbench.open(seeded_project))
     panel = window.row_lists
     qtbot.waitUntil(lambda: REFERENCE_LIST in panel.names(), timeout=TIMEOUT)
@@ -49,7 +53,9 @@ def test_row_lists_are_saved_opened_and_deleted(qtbot, open_window, seeded_proje
     # Save three selected rows through File ▸ Save row list (the name dialog answered by the test).
     _select_rows(window, [0, 2, 4])
     picked = window.selected_ids()
-    monkeypatch.setattr(row_lists_module.QInputDialog, "getText", staticmethod(lambda *a, **k: ("my picks", True)))
+    monkeypatch.setattr(
+        row_lists_module.QInputDialog, "getText", staticmethod(lambda *a, **k: ("my picks", True))
+    )
     with qtbot.waitSignal(panel.saved, timeout=TIMEOUT):
         window.save_list_action.trigger()
     assert panel.names() == ["my picks", REFERENCE_LIST]
@@ -132,7 +138,9 @@ def test_pause_and_resume_an_import_from_the_jobs_panel(qtbot, open_window, refe
         assert window.start_import(source)
 
     # The panel refreshes every second while the job runs: pause it there, as a user would.
-    qtbot.waitUntil(lambda: any(j.state == JobState.RUNNING for j in panel.jobs) or bool(reports), timeout=60_000)
+    qtbot.waitUntil(
+        lambda: any(j.state == JobState.RUNNING for j in panel.jobs) or bool(reports), timeout=60_000
+    )
     assert not reports, "the import ended before it could be paused"
     running = next(j for j in panel.jobs if j.state == JobState.RUNNING)
     panel.select_job(running.id)
@@ -144,8 +152,9 @@ def test_pause_and_resume_an_import_from_the_jobs_panel(qtbot, open_window, refe
     assert paused.kind == "import" and paused.result.outcome.state == JobState.PAUSED
     window.last_dialog.close()
 
-    qtbot.waitUntil(lambda: any(j.id == running.id and j.state == JobState.PAUSED for j in panel.jobs),
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: any(j.id == running.id and j.state == JobState.PAUSED for j in panel.jobs), timeout=TIMEOUT
+    )
     panel.select_job(running.id)
     assert panel.resume_button.isEnabled() and not panel.pause_button.isEnabled()
     with qtbot.waitSignal(window.job_finished, timeout=180_000) as blocker:
@@ -155,5 +164,81 @@ def test_pause_and_resume_an_import_from_the_jobs_panel(qtbot, open_window, refe
     assert resumed.kind == "resume" and resumed.error is None
     assert resumed.result.state == JobState.DONE and resumed.result.job_id == running.id
     qtbot.waitUntil(lambda: window.model.rowCount() > len(REFERENCE_COMPOUNDS) + 7000, timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: any(j.id == running.id and j.state == JobState.DONE for j in panel.jobs),
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: any(j.id == running.id and j.state == JobState.DONE for j in panel.jobs), timeout=TIMEOUT
+    )
+
+
+def _job_with_breaker(job_id: int, state: JobState, reading: dict | None):
+    from cryodesk.store import JobRecord
+
+    metrics = {"service": "pubchem", "breaker": {"pubchem": reading}} if reading is not None else {}
+    return JobRecord(
+        job_id,
+        "import_pubchem",
+        {},
+        None,
+        state,
+        None,
+        0,
+        None,
+        None,
+        None,
+        metrics,
+        None,
+        "2026-01-01T00:00:00",
+        "2026-01-01T00:00:00",
+        None,
+    )
+
+
+def test_breaker_rows_keep_the_newest_reading_per_service() -> None:
+    from types import SimpleNamespace
+
+    from cryodesk.gui.jobs_panel import breaker_rows
+
+    now = 1_000_000.0
+    old_open = {"state": "open", "consecutive_failures": 5, "openings": 1, "retry_in": 30.0, "at": now - 100}
+    new_open = {"state": "open", "consecutive_failures": 7, "openings": 2, "retry_in": 30.0, "at": now - 10}
+    jobs = [
+        _job_with_breaker(1, JobState.FAILED, old_open),
+        _job_with_breaker(2, JobState.RUNNING, new_open),
+        _job_with_breaker(3, JobState.DONE, {"state": "closed"}),  # no timestamp: unreadable, skipped
+        _job_with_breaker(4, JobState.DONE, None),
+    ]
+    local = [
+        SimpleNamespace(service="chembl", state="half_open", consecutive_failures=0, openings=3, retry_in=0.0)
+    ]
+    rows = breaker_rows(jobs, local, now)
+    assert [(r.service, r.state, r.consecutive_failures, r.origin) for r in rows] == [
+        ("chembl", "half_open", 0, "this window"),
+        ("pubchem", "open", 7, "job 2 (running)"),
+    ]
+    pubchem = rows[1]
+    assert pubchem.next_probe(now) == 20.0 and pubchem.next_probe(now + 25) == 0.0  # due: counted down
+    assert rows[0].next_probe(now) is None
+
+
+def test_jobs_panel_shows_breakers_and_counts_down(qtbot, open_window, reference_project: Path) -> None:
+    import time as time_module
+
+    from cryodesk.gui.jobs_panel import BreakerRow
+
+    window = open_window(Workbench.open(reference_project))
+    panel = window.jobs
+    qtbot.waitUntil(lambda: not panel.slot.running, timeout=10_000)
+    panel.timer.stop()  # no read of the project may replace the rows shown here meanwhile
+    now = time_module.time()
+    rows = [
+        BreakerRow("chembl", "closed", 0, 0, 0.0, now, "this window"),
+        BreakerRow("pubchem", "open", 5, 1, 3.0, now, "job 9 (failed)"),
+    ]
+    with qtbot.waitSignal(panel.breakers_loaded, timeout=5_000):
+        panel.show_breakers(rows)
+    table = panel.breaker_table
+    assert [table.item(1, c).text() for c in range(4)] == ["pubchem", "open", "5", "1"]
+    assert table.item(0, 4).text() == "—" and table.item(1, 4).text() in ("in 3 s", "in 2 s")
+    assert "Not answering: pubchem" in panel.breaker_caption.text()
+    qtbot.waitUntil(lambda: table.item(1, 4).text() == "due now", timeout=8_000)  # ticks without a read
+    panel.show_breakers([rows[0]])
+    assert not panel.countdown.isActive() and "answering" in panel.breaker_caption.text()
