@@ -182,7 +182,7 @@ def _import_pubchem(wb: Workbench, args: argparse.Namespace) -> int:
     names = _read_names(args.names_file) if args.names_file else split_names(args.names)
     params = PubChemImportParams(
         names=tuple(names), cids=tuple(split_list(args.cids)), similar_to=args.similar_to,
-        threshold=args.threshold, max_records=args.max_records, experimental=args.experimental,
+        threshold=args.threshold, max_records=args.max_records, experimental=args.experimental, literature=args.literature,
         max_synonyms=args.max_synonyms, batch_size=args.batch_size,
     )
     return _run_online(wb, args, lambda progress, cancel: wb.import_pubchem(params, progress, cancel,

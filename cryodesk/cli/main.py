@@ -112,6 +112,8 @@ def _add_online_import_parsers(imp_sub: argparse._SubParsersAction) -> None:
     pub.add_argument("--max-records", type=int, default=100, help="most similar compounds to import (default 100)")
     pub.add_argument("--experimental", action="store_true",
                      help="also import PUG-View experimental properties (slower: about 6 requests per compound)")
+    pub.add_argument("--literature", action="store_true",
+                     help="also import PUG-View literature, bioactivity and toxicity sections (4 requests per compound)")
     pub.add_argument("--max-synonyms", type=int, default=20, help="synonyms kept per compound (default 20)")
     pub.add_argument("--batch-size", type=int, default=100, help="CIDs per request and transaction (default 100)")
     _add_job_flags(pub)

@@ -79,6 +79,47 @@ class MetricsTracker:
         return out
 
 
+def breaker_snapshot(client: Any) -> dict[str, dict[str, Any]]:
+    """The client's circuit-breaker state as job metrics: ``{service: {state, failures, ...}}``.
+
+    A GUI job runs in a child process whose breakers the window cannot see, so the state travels
+    in the job record with the other metrics. ``at`` (Unix time) lets a reader count down
+    ``retry_in`` (seconds to the next probe of an open breaker) from the moment it was taken.
+    """
+    http = getattr(client, "http", None)
+    if http is None or not hasattr(http, "breaker_status"):
+        return {}
+    status = http.breaker_status()
+    return {
+        status.service: {
+            "state": str(status.state),
+            "consecutive_failures": status.consecutive_failures,
+            "openings": status.openings,
+            "retry_in": round(status.retry_in, 3),
+            "at": round(time.time(), 3),
+        }
+    }
+
+
+class JobMetricsTracker(MetricsTracker):
+    """The import metrics tracker, adding the breaker state to every share it hands out.
+
+    ``breaker`` is a mapping, so each merge replaces it: the job record always holds the latest state
+    (written with every checkpoint, and once more when the run ends, failed or not).
+    """
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client.metrics)
+        self._client = client
+
+    def take(self, **work: int) -> dict[str, Any]:
+        out = super().take(**work)
+        breaker = breaker_snapshot(self._client)
+        if breaker:
+            out["breaker"] = breaker
+        return out
+
+
 def rates(totals: Mapping[str, Any]) -> dict[str, float | None]:
     """Figures derived from summed metrics (None where the divisor is zero)."""
     seconds = float(totals.get("active_seconds") or 0.0)

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cryodesk.domain import CryoDeskError, InputError, Method, PropertyValue, Provenance, RowError
-from cryodesk.engine.import_metrics import MetricsTracker
+from cryodesk.engine.import_metrics import JobMetricsTracker, MetricsTracker
 from cryodesk.engine.jobs import JobContext
 from cryodesk.engine.prefetch import Prefetcher, PrefetchError
 from cryodesk.literature import (
@@ -462,7 +462,7 @@ class PubMedImportJob:
     def _run(self, ctx: JobContext, client: PubMedClient) -> PubMedImportSummary:
         plan = PubMedPlan.from_checkpoint(ctx.checkpoint) or PubMedPlan()
         summary = PubMedImportSummary(self.options.query, ctx.job_id, resumed_from=plan.next)
-        tracker = MetricsTracker(client.metrics)
+        tracker = JobMetricsTracker(client)
         with ctx.project.db.transaction():
             ctx.project.sources.upsert_many([PUBMED_SOURCE])
             _record_metrics(ctx.project, ctx.job_id, {"source": SOURCE_KEY, "runs": 1})

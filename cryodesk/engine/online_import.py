@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
@@ -40,7 +39,7 @@ from cryodesk.domain import (
     utc_now_iso,
 )
 from cryodesk.domain.properties import property_key
-from cryodesk.engine.import_metrics import MetricsTracker, record_metrics
+from cryodesk.engine.import_metrics import JobMetricsTracker, MetricsTracker, record_metrics
 from cryodesk.engine.jobs import JobContext
 from cryodesk.engine.online_records import (
     BatchRows,
@@ -279,47 +278,6 @@ class OnlineImportSummary:
 
 
 # -- metrics with the breaker state --------------------------------------------------------------
-def breaker_snapshot(client: Any) -> dict[str, dict[str, Any]]:
-    """The client's circuit-breaker state as job metrics: ``{service: {state, failures, ...}}``.
-
-    A GUI job runs in a child process whose breakers the window cannot see, so the state travels
-    in the job record with the other metrics. ``at`` (Unix time) lets a reader count down
-    ``retry_in`` (seconds to the next probe of an open breaker) from the moment it was taken.
-    """
-    http = getattr(client, "http", None)
-    if http is None or not hasattr(http, "breaker_status"):
-        return {}
-    status = http.breaker_status()
-    return {
-        status.service: {
-            "state": str(status.state),
-            "consecutive_failures": status.consecutive_failures,
-            "openings": status.openings,
-            "retry_in": round(status.retry_in, 3),
-            "at": round(time.time(), 3),
-        }
-    }
-
-
-class JobMetricsTracker(MetricsTracker):
-    """The import metrics tracker, adding the breaker state to every share it hands out.
-
-    ``breaker`` is a mapping, so each merge replaces it: the job record always holds the latest state
-    (written with every checkpoint, and once more when the run ends, failed or not).
-    """
-
-    def __init__(self, client: Any) -> None:
-        super().__init__(client.metrics)
-        self._client = client
-
-    def take(self, **work: int) -> dict[str, Any]:
-        out = super().take(**work)
-        breaker = breaker_snapshot(self._client)
-        if breaker:
-            out["breaker"] = breaker
-        return out
-
-
 # -- the shared runner -----------------------------------------------------------------------------
 class _OnlineImportJob:
     """Phases, checkpoints, batching and metrics shared by the PubChem and ChEMBL jobs.

@@ -154,3 +154,16 @@ def test_pause_from_another_process_then_resume(capsys, server: ReplayServer, tm
     assert code == exit_codes.OK
     with Project.open(project, read_only=True) as paused, Project.open(reference, read_only=True) as uninterrupted:
         assert project_rows(paused) == project_rows(uninterrupted)
+
+
+def test_import_pubchem_with_literature_stores_the_pug_view_sections(
+    capsys, server: ReplayServer, project: str
+) -> None:
+    code, out, _ = run(capsys, "-p", project, "import", "pubchem", "--names", "ethylene glycol", "--literature")
+    assert code == exit_codes.OK, out
+    with Project.open(project) as stored:
+        key = stored.identifiers.lookup("ethylene glycol")[0][0]
+        values = stored.properties.for_compound(key)
+    literature = [v for v in values if str(v.provenance.method) == "literature"]
+    assert literature and all(v.value_text for v in literature)
+    assert any(v.property == "toxicity_human_toxicity_excerpts" for v in literature)

@@ -188,6 +188,9 @@ def test_import_lands_records_evidence_and_literature_values(project: Project, s
     assert metrics["evidence_new"] == project.literature.evidence_count()
     assert metrics["values_new"] == project.properties.count()
     assert metrics["rates"]["records_per_s"] > 0
+    # The PubMed breaker travels in the job record too (a GUI job runs in a child process).
+    assert metrics["breaker"]["ncbi"]["state"] == "closed"
+    assert metrics["breaker"]["ncbi"]["consecutive_failures"] == 0
     checkpoint = project.jobs.get(1).checkpoint
     assert checkpoint["pmids"] == expected and checkpoint["next"] == 60
 
