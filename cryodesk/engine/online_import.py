@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
@@ -279,7 +280,7 @@ class OnlineImportSummary:
 
 # -- metrics with the breaker state --------------------------------------------------------------
 # -- the shared runner -----------------------------------------------------------------------------
-class _OnlineImportJob:
+class _OnlineImportJob(ABC):
     """Phases, checkpoints, batching and metrics shared by the PubChem and ChEMBL jobs.
 
     Subclasses say what the queries are, how one is looked up, how a batch is fetched and how a
@@ -319,26 +320,27 @@ class _OnlineImportJob:
                 client.close()
 
     # -- subclass hooks --------------------------------------------------------------------
-    def _make_client(self) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def _make_client(self) -> Any: ...
 
-    def _explicit_keys(self) -> list[Key]:
-        raise NotImplementedError
+    @abstractmethod
+    def _explicit_keys(self) -> list[Key]: ...
 
+    @abstractmethod
     def _queries(self) -> list[tuple[str, str]]:
         """``(field, text)`` per query, in the order their row numbers count."""
-        raise NotImplementedError
+        ...
 
-    def _lookup(self, client: Any, field_name: str, text: str) -> list[Key]:
-        raise NotImplementedError
+    @abstractmethod
+    def _lookup(self, client: Any, field_name: str, text: str) -> list[Key]: ...
 
-    def _fetch(self, client: Any, keys: Sequence[Key]) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def _fetch(self, client: Any, keys: Sequence[Key]) -> Any: ...
 
+    @abstractmethod
     def _rows(
         self, start: int, keys: Sequence[Key], fetched: Any, plan: ImportPlan, stamp: Stamp
-    ) -> BatchRows:
-        raise NotImplementedError
+    ) -> BatchRows: ...
 
     # -- the run ---------------------------------------------------------------------------
     def _run(self, ctx: JobContext, client: Any) -> OnlineImportSummary:
