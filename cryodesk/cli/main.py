@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     from cryodesk.cli.source_commands import add_parsers as _add_source_parsers  # issue 4
 
     _add_source_parsers(sub, imp_sub)
+    from cryodesk.cli.mixture_commands import add_parsers as _add_mixture_parsers  # issue 8: mixture ...
+
+    _add_mixture_parsers(sub)
 
     evidence = sub.add_parser("evidence", help="what imported PubMed abstracts say about a compound or mixture")
     evidence.add_argument("identifier", help="compound name, InChIKey, CAS, SMILES or any identifier; or a mixture name")
@@ -309,9 +312,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         for notice in workbench.notices:
             print(f"note: {notice}", file=sys.stderr)
+        from cryodesk.cli.mixture_commands import handler_for as mixture_handler
         from cryodesk.cli.source_commands import handler_for
 
-        handler = handler_for(args) or getattr(commands, f"cmd_{args.command}")
+        handler = handler_for(args) or mixture_handler(args) or getattr(commands, f"cmd_{args.command}")
         return handler(workbench, args)
     finally:
         workbench.close()

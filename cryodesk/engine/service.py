@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the online sources load requests and diskcache: only when a
     from cryodesk.engine.evidence_views import EvidenceView, LineageChoice
     from cryodesk.engine.lineage import Lineage
     from cryodesk.engine.literature_import import PubMedImportParams
+    from cryodesk.engine.mixtures import MixturePrediction
     from cryodesk.engine.online_import import ChemblImportParams, PubChemImportParams
     from cryodesk.engine.prediction import PredictionBatch, PredictionService
     from cryodesk.engine.reconcile import Decision, ReconcileRules, ScoredSubject
@@ -214,6 +215,12 @@ class Workbench:
 
     def mixture(self, name: str) -> Mixture | None:
         return self.project.mixtures.get(name)
+
+    def predict_mixture(self, name_or_mixture: str | Mixture, temperature_K: float = 298.15) -> MixturePrediction:
+        """Tg, viscosity and viability with uncertainty (engine.mixtures.MixturePrediction)."""
+        from cryodesk.engine.mixtures import predict_mixture
+
+        return predict_mixture(self, name_or_mixture, temperature_K=temperature_K)
 
     # -- row lists, view state, property names (what the GUI's views keep in the project) ----------
     def row_lists(self) -> list[tuple[str, int]]:

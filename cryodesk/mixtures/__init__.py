@@ -1,4 +1,6 @@
-"""Mixture domain computations: composition maths and units, interaction graph, Tg physics, synergy.
+"""Mixture domain computations: composition maths and units, interaction graph, Tg physics, synergy,
+and learned mixture models (``featurize``: permutation-invariant mixture features; ``viscosity`` and
+``viability``: models trained with :mod:`cryodesk.ml`, each beside the old plan's baseline).
 
 No Qt and no store here: molar masses, densities and pure-component Tg values are passed in with their
 provenance (see :class:`~cryodesk.mixtures.units.SourcedValue` and

@@ -77,8 +77,9 @@ class HillFit:
 
     @property
     def identifiable(self) -> bool:
-        """False when a parameter's standard error is infinite or NaN (the data do not pin it down)."""
-        return all(math.isfinite(v) for v in self.se.values())
+        """False when a parameter's standard error or interval is infinite or NaN (the data do not pin it down)."""
+        bounds_finite = all(math.isfinite(b) for lo_hi in self.ci.values() for b in lo_hi)
+        return bounds_finite and all(math.isfinite(v) for v in self.se.values())
 
     def predict(self, c: float | np.ndarray) -> float | np.ndarray:
         """Response at concentration(s) ``c``."""
@@ -109,8 +110,11 @@ def _initial_guess(c: np.ndarray, y: np.ndarray) -> dict[str, float]:
     mid = 0.5 * (r0 + r_inf)
     yp = ys[cs > 0]
     crossing = np.nonzero(np.diff(np.sign(yp - mid)))[0]
-    log_ec50 = float(logc[crossing[0]] + 0.5 * (logc[min(crossing[0] + 1, logc.size - 1)] - logc[crossing[0]])) \
-        if crossing.size else float(np.median(logc))
+    log_ec50 = (
+        float(logc[crossing[0]] + 0.5 * (logc[min(crossing[0] + 1, logc.size - 1)] - logc[crossing[0]]))
+        if crossing.size
+        else float(np.median(logc))
+    )
     return {"r0": r0, "r_inf": r_inf, "log10_ec50": log_ec50, "hill": 1.0}
 
 
@@ -171,16 +175,22 @@ def fit_hill(
 
     try:
         popt, pcov = curve_fit(
-            model, c, y, p0=start, sigma=sigma, absolute_sigma=sigma is not None,
-            bounds=([lower[p] for p in free], [upper[p] for p in free]), method="trf", maxfev=20000,
+            model,
+            c,
+            y,
+            p0=start,
+            sigma=sigma,
+            absolute_sigma=sigma is not None,
+            bounds=([lower[p] for p in free], [upper[p] for p in free]),
+            method="trf",
+            maxfev=20000,
         )
     except (RuntimeError, ValueError) as exc:
         raise FitError(f"log-logistic fit did not converge: {exc}") from exc
     resid = y - model(c, *popt)
     tq = float(student_t.ppf(0.5 + conf_level / 2.0, c.size - len(free)))
     fit = _summarise(y, resid, sigma, free, fixed, popt, pcov, tq, conf_level)
-    return replace(fit, concentration_unit=concentration_unit,
-                   response_unit=response_unit, source=source)
+    return replace(fit, concentration_unit=concentration_unit, response_unit=response_unit, source=source)
 
 
 def _summarise(
@@ -205,13 +215,29 @@ def _summarise(
         s = se.get(name, 0.0)
         ci[name] = (p[name] - tq * s, p[name] + tq * s)
     s = se.get("log10_ec50", 0.0)
-    ci["ec50"] = (10.0 ** (p["log10_ec50"] - tq * s), 10.0 ** (p["log10_ec50"] + tq * s))
+    # np.power gives inf/0 instead of raising when an unidentifiable EC50 has a huge standard error
+    with np.errstate(over="ignore", under="ignore"):
+        ci["ec50"] = (
+            float(np.power(10.0, p["log10_ec50"] - tq * s)),
+            float(np.power(10.0, p["log10_ec50"] + tq * s)),
+        )
     chi2 = None
     if sigma is not None:
         chi2 = float(np.sum((resid / np.asarray(sigma, dtype=float)) ** 2) / dof)
     return HillFit(
-        r0=p["r0"], r_inf=p["r_inf"], ec50=10.0 ** p["log10_ec50"], hill=p["hill"], se=se, ci=ci,
-        conf_level=conf_level, n=n, dof=dof, rss=rss, rmse=math.sqrt(rss / n),
+        r0=p["r0"],
+        r_inf=p["r_inf"],
+        ec50=10.0 ** p["log10_ec50"],
+        hill=p["hill"],
+        se=se,
+        ci=ci,
+        conf_level=conf_level,
+        n=n,
+        dof=dof,
+        rss=rss,
+        rmse=math.sqrt(rss / n),
         r_squared=1.0 - rss / tss if tss > 0 else float("nan"),
-        aic=n * math.log(max(rss, 1e-300) / n) + 2 * len(free), reduced_chi2=chi2, fixed=dict(fixed),
+        aic=n * math.log(max(rss, 1e-300) / n) + 2 * len(free),
+        reduced_chi2=chi2,
+        fixed=dict(fixed),
     )

@@ -48,7 +48,9 @@ SOLUTES = {
     "1,2,4-butanetriol": "OCCC(O)CO",
 }
 # The sucrose crystal density stands in for trehalose (same formula, both disaccharides): stated proxy.
-TREHALOSE_DENSITY_PROXY = SourcedValue(1.5879, "PROXY: sucrose crystal density (Merck Index) used for trehalose")
+TREHALOSE_DENSITY_PROXY = SourcedValue(
+    1.5879, "PROXY: sucrose crystal density (Merck Index) used for trehalose"
+)
 
 
 def sha256(path: Path) -> str:
@@ -95,11 +97,19 @@ def koop_pure_tg() -> tuple[dict[str, PureTg], dict[str, float], dict[str, Any]]
         tg[name].append(float(key[1]))
         if key[2]:
             tm[name].append(float(key[2]))
-    pure = {n: PureTg.from_replicates(v, "Koop et al., PCCP 13:19238 (2011) compilation") for n, v in tg.items()}
+    pure = {
+        n: PureTg.from_replicates(v, "Koop et al., PCCP 13:19238 (2011) compilation") for n, v in tg.items()
+    }
     tms = {n: sum(v) / len(v) for n, v in tm.items()}
     for n, p in pure.items():
-        info[n].update({"tg_values_K": tg[n], "tg_mean_K": round(p.value_K, 2), "tg_sigma_K": round(p.sigma_K, 2),
-                        "tm_mean_K": round(tms[n], 2) if n in tms else None})
+        info[n].update(
+            {
+                "tg_values_K": tg[n],
+                "tg_mean_K": round(p.value_K, 2),
+                "tg_sigma_K": round(p.sigma_K, 2),
+                "tm_mean_K": round(tms[n], 2) if n in tms else None,
+            }
+        )
     return pure, tms, info
 
 
@@ -112,9 +122,13 @@ def density(name: str) -> SourcedValue | None:
 
 def generic_k() -> GordonTaylorK:
     row = next(csv.DictReader(GT_K.open(encoding="utf-8")))
-    return GordonTaylorK(float(row["k_GT"]), float(row["k_GT"]) * 0.4, KBasis.LITERATURE,
-                         "gordon_taylor_k.csv: generic organic-aerosol k = 2.5 (Shiraiwa 2017), placeholder prior; "
-                         "sigma 40 % assumed")
+    return GordonTaylorK(
+        float(row["k_GT"]),
+        float(row["k_GT"]) * 0.4,
+        KBasis.LITERATURE,
+        "gordon_taylor_k.csv: generic organic-aerosol k = 2.5 (Shiraiwa 2017), placeholder prior; "
+        "sigma 40 % assumed",
+    )
 
 
 def models(pure: dict[str, PureTg], tms: dict[str, float]) -> dict[str, MixtureTgModel]:
@@ -143,8 +157,22 @@ def mae(errors: list[float]) -> float | None:
 def pred_entry(model: MixtureTgModel, solute: str, w: float, measured: float) -> dict[str, Any]:
     p = model.predict({solute: w})
     err = p.tg_K - measured
-    return {"pred_K": round(p.tg_K, 2), "sigma_K": round(p.sigma_K, 2), "error_K": round(err, 2),
-            "within_2sigma": abs(err) <= 2 * p.sigma_K}
+    return {
+        "pred_K": round(p.tg_K, 2),
+        "sigma_K": round(p.sigma_K, 2),
+        "error_K": round(err, 2),
+        "within_2sigma": abs(err) <= 2 * p.sigma_K,
+    }
+
+
+def old_plan_entry(pure: dict[str, PureTg], solute: str, w: float, measured: float) -> dict[str, Any]:
+    """The old plan's mixture model: mass-fraction-weighted average of component Tg plus a constant bonus.
+
+    The bonus would have to be fitted to mixture Tg data; the only such rows are the ones evaluated here,
+    so it is 0 (fitting it to them would be circular).
+    """
+    pred = w * pure[solute].value_K + (1 - w) * WATER_TG.value_K
+    return {"pred_K": round(pred, 2), "error_K": round(pred - measured, 2)}
 
 
 def main() -> dict[str, Any]:
@@ -165,8 +193,15 @@ def main() -> dict[str, Any]:
         if kind == "tg_pure_water":
             err = WATER_TG.value_K - tg
             water_err.append(err)
-            out_rows.append({"row_id": rid, "kind": kind, "measured_K": tg, "pred_K": WATER_TG.value_K,
-                             "error_K": round(err, 2)})
+            out_rows.append(
+                {
+                    "row_id": rid,
+                    "kind": kind,
+                    "measured_K": tg,
+                    "pred_K": WATER_TG.value_K,
+                    "error_K": round(err, 2),
+                }
+            )
         elif kind == "tg_pure":
             if "Koop" in r["citation"]:
                 circular.append(rid)
@@ -177,39 +212,68 @@ def main() -> dict[str, Any]:
             pure_err["koop_average"].append(e_koop)
             if e_tm is not None:
                 pure_err["two_thirds_tm"].append(e_tm)
-            out_rows.append({
-                "row_id": rid, "kind": kind, "solute": solute, "measured_K": target,
-                "measured_note": f"midpoint of {tg:g}-{tg_hi:g} K" if tg_hi else None,
-                "koop_average_K": round(pure[solute].value_K, 2), "error_koop_K": round(e_koop, 2),
-                "two_thirds_tm_K": round((2 / 3) * tms[solute], 2) if solute in tms else None,
-                "error_two_thirds_tm_K": round(e_tm, 2) if e_tm is not None else None,
-            })
+            out_rows.append(
+                {
+                    "row_id": rid,
+                    "kind": kind,
+                    "solute": solute,
+                    "measured_K": target,
+                    "measured_note": f"midpoint of {tg:g}-{tg_hi:g} K" if tg_hi else None,
+                    "koop_average_K": round(pure[solute].value_K, 2),
+                    "error_koop_K": round(e_koop, 2),
+                    "two_thirds_tm_K": round((2 / 3) * tms[solute], 2) if solute in tms else None,
+                    "error_two_thirds_tm_K": round(e_tm, 2) if e_tm is not None else None,
+                }
+            )
         elif kind == "tg_solution":
             # trehalose + PBS salts: modelled as trehalose-water (salts ignored), flagged approximate
             w = float(r["solute_mass_fraction"])
-            entry: dict[str, Any] = {"row_id": rid, "kind": kind, "solute": solute, "w_solids": w, "measured_K": tg,
-                                     "approximation": "PBS salts ignored: solids modelled as trehalose"}
+            entry: dict[str, Any] = {
+                "row_id": rid,
+                "kind": kind,
+                "solute": solute,
+                "w_solids": w,
+                "measured_K": tg,
+                "approximation": "PBS salts ignored: solids modelled as trehalose",
+            }
             for name, model in variants.items():
                 e = pred_entry(model, "trehalose", w, tg)
                 entry[name] = e
                 sol_err[name].append(e["error_K"])
+            old = old_plan_entry(pure, "trehalose", w, tg)
+            entry["old_plan_weighted_average"] = old
+            sol_err["old_plan_weighted_average"].append(old["error_K"])
             out_rows.append(entry)
         else:  # tg_prime, tg_prime_lower
-            reason = ("Tg' (maximally freeze-concentrated phase): depends on the freeze-concentrated W'g and on "
-                      "annealing; the solution Tg model does not predict it"
-                      if kind == "tg_prime" else
-                      "lower transition in a frozen solution, not maximally freeze-concentrated")
+            reason = (
+                "Tg' (maximally freeze-concentrated phase): depends on the freeze-concentrated W'g and on "
+                "annealing; the solution Tg model does not predict it"
+                if kind == "tg_prime"
+                else "lower transition in a frozen solution, not maximally freeze-concentrated"
+            )
             if not r["solute_mass_fraction"]:
                 reason += "; W'g not given"
-            not_predicted.append({"row_id": rid, "kind": kind, "solute": solute, "measured_K": tg, "reason": reason})
+            not_predicted.append(
+                {"row_id": rid, "kind": kind, "solute": solute, "measured_K": tg, "reason": reason}
+            )
             if kind == "tg_prime" and r["solute_mass_fraction"] and solute in pure:
                 w = float(r["solute_mass_fraction"])
-                diagnostics.append({
-                    "row_id": rid, "solute": solute, "w_prime_g": w, "measured_tg_prime_K": tg,
-                    **{n: pred_entry(m, solute, w, tg) for n, m in variants.items() if n != "fox_two_thirds_tm"},
-                    "note": "diagnostic only: solution Tg evaluated at the reported W'g; not a Tg' prediction and "
-                            "not in any MAE",
-                })
+                diagnostics.append(
+                    {
+                        "row_id": rid,
+                        "solute": solute,
+                        "w_prime_g": w,
+                        "measured_tg_prime_K": tg,
+                        **{
+                            n: pred_entry(m, solute, w, tg)
+                            for n, m in variants.items()
+                            if n != "fox_two_thirds_tm"
+                        },
+                        "old_plan_weighted_average": old_plan_entry(pure, solute, w, tg),
+                        "note": "diagnostic only: solution Tg evaluated at the reported W'g; not a Tg' prediction and "
+                        "not in any MAE",
+                    }
+                )
 
     return {
         "benchmark": "mixture_tg",
@@ -221,9 +285,10 @@ def main() -> dict[str, Any]:
             "water_tg": {"value_K": WATER_TG.value_K, "sigma_K": WATER_TG.sigma_K, "source": WATER_TG.source},
             "pure_tg_from_koop": koop_info,
             "pure_tg_rule": "exact duplicate Koop rows (same name, Tg and Tm) counted once; the remaining "
-                            "values averaged; sigma = sample SD floored at 3 K",
-            "densities_for_simha_boyer": {n: (density(n).value, density(n).basis) if density(n) else None
-                                          for n in pure},
+            "values averaged; sigma = sample SD floored at 3 K",
+            "densities_for_simha_boyer": {
+                n: (density(n).value, density(n).basis) if density(n) else None for n in pure
+            },
             "fitted_to_evaluated_rows": "nothing",
         },
         "results": {
@@ -232,10 +297,13 @@ def main() -> dict[str, Any]:
                 "mae_K": {n: mae(v) for n, v in sol_err.items()},
                 "caveat": "the only solution-Tg rows are trehalose + PBS salts (not binary); both approximate",
             },
-            "tg_prime": {"n_rows": sum(x["kind"] == "tg_prime" for x in not_predicted),
-                         "n_tg_prime_lower_rows": sum(x["kind"] == "tg_prime_lower" for x in not_predicted),
-                         "n_predicted": 0, "mae_K": None,
-                         "diagnostic_solution_tg_at_reported_wprime": diagnostics},
+            "tg_prime": {
+                "n_rows": sum(x["kind"] == "tg_prime" for x in not_predicted),
+                "n_tg_prime_lower_rows": sum(x["kind"] == "tg_prime_lower" for x in not_predicted),
+                "n_predicted": 0,
+                "mae_K": None,
+                "diagnostic_solution_tg_at_reported_wprime": diagnostics,
+            },
             "tg_pure_solute_independent": {
                 "n": len(pure_err["koop_average"]),
                 "mae_K_koop_average": mae(pure_err["koop_average"]),
@@ -243,13 +311,18 @@ def main() -> dict[str, Any]:
                 "n_two_thirds_tm": len(pure_err["two_thirds_tm"]),
                 "note": "w = 1 end-members from sources other than Koop: checks the model's pure-Tg inputs",
             },
-            "tg_pure_water": {"n": len(water_err), "mae_K": mae(water_err),
-                              "note": "not independent: the 136 K default comes from the same literature"},
+            "tg_pure_water": {
+                "n": len(water_err),
+                "mae_K": mae(water_err),
+                "note": "not independent: the 136 K default comes from the same literature",
+            },
         },
         "rows": out_rows,
         "not_predicted": not_predicted,
-        "excluded_as_circular": {"row_ids": circular,
-                                 "reason": "pure-solute rows copied from the Koop compilation, which is the input"},
+        "excluded_as_circular": {
+            "row_ids": circular,
+            "reason": "pure-solute rows copied from the Koop compilation, which is the input",
+        },
     }
 
 

@@ -80,3 +80,12 @@ def test_to_dict_is_json_safe() -> None:
     fit = fit_hill(CONC, log_logistic(CONC, 100.0, 5.0, 2.0, 1.5))
     again = json.loads(json.dumps(fit.to_dict()))
     assert again["ec50"] == pytest.approx(2.0) and "method" in again
+
+
+def test_flat_series_is_fitted_but_reported_not_identifiable() -> None:
+    # no response trend (as in several real formulation series): the EC50 interval overflows, which
+    # must be reported (identifiable False, infinite bound) rather than raise OverflowError
+    c = np.array([0.1, 0.2, 0.5, 1.0, 2.0, 4.0])
+    fit = fit_hill(c, np.array([71.0, 69.5, 70.2, 70.8, 70.1, 69.9]))
+    assert not fit.identifiable and fit.ci["ec50"][1] == float("inf")
+    assert fit.r_inf == pytest.approx(70.1, abs=1.0)
