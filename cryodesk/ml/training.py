@@ -21,6 +21,7 @@ cancelled run raises :class:`concurrent.futures.CancelledError` (the engine's jo
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import asdict, dataclass, field, replace
@@ -87,6 +88,10 @@ class TrainConfig:
         feature_candidates: block combinations (names from ``Dataset.blocks``) to choose from by
             LightGBM cross-validation on the training rows before the ensemble is trained; empty: use
             every column.
+        min_column_fraction: drop columns whose value differs from the column's training median in
+            fewer than this fraction of the training rows (fingerprint bits set in a handful of
+            molecules), after block selection. Unsupervised and fitted on the training rows only, so
+            it is a cost saving that cannot leak labels; 0 keeps every column.
     """
 
     members: tuple[str, ...] = ("rf", "lgbm", "mlp")
@@ -103,6 +108,7 @@ class TrainConfig:
     n_jobs: int = 1
     use_oob: bool = True
     feature_candidates: tuple[tuple[str, ...], ...] = ()
+    min_column_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.members:
@@ -113,6 +119,8 @@ class TrainConfig:
             raise ValueError("n_folds must be at least 2")
         if not 0 < self.conformal_alpha < 1:
             raise ValueError("conformal_alpha must be in (0, 1)")
+        if not 0 <= self.min_column_fraction < 1:
+            raise ValueError("min_column_fraction must be in [0, 1)")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form (goes into the registry record's params)."""
@@ -282,6 +290,7 @@ class TrainedModel:
             "feature_version": self.feature_version,
             "training_data_hash": self.data_hash,
             "feature_selection": None if self.selection is None else self.selection.as_dict(),
+            "n_features_used": len(self.feature_names),
             "members": list(self.ensemble.names),
             "weights": self.ensemble.weights_by_member(),
             "ensemble_method": self.ensemble.method,
@@ -481,6 +490,10 @@ def train_model(
             ds, X=ds.X[:, columns], feature_names=tuple(input_names[j] for j in columns), blocks=None
         )
         seconds["feature_selection"] = time.perf_counter() - start
+    if config.min_column_fraction > 0:
+        kept = frequent_columns(ds.X, config.min_column_fraction)
+        columns = kept if columns is None else columns[kept]
+        ds = replace(ds, X=ds.X[:, kept], feature_names=tuple(ds.feature_names[j] for j in kept), blocks=None)
     X, y, task_type = ds.X, ds.Y[:, 0], ds.task_type
     folds = kfold(len(y), config.n_folds, config.seed, stratify=y if task_type == "classification" else None)
     oofs, fitted, params, tuning = [], [], {}, {}
@@ -547,6 +560,20 @@ def train_model(
         columns=columns,
         selection=selection,
     )
+
+
+def frequent_columns(X: np.ndarray, min_fraction: float) -> np.ndarray:
+    """Indices of columns whose value differs from the column median in >= ``min_fraction`` of rows.
+
+    NaN counts as differing (LightGBM uses missingness); a matrix with no such column keeps all.
+    """
+    X = np.asarray(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: its median is NaN
+        median = np.nanmedian(np.where(np.isfinite(X), X, np.nan), axis=0)
+    differs = ~(X == median)
+    kept = np.flatnonzero(differs.mean(axis=0) >= min_fraction)
+    return kept if kept.size else np.arange(X.shape[1])
 
 
 def _oof_note(config: TrainConfig) -> str:

@@ -324,8 +324,13 @@ def _values(pred: Any) -> np.ndarray:
     return pred.value
 
 
-def run_random_splits(ds: Any, seeds: Sequence[int], make_config: Any, metric: str) -> dict[str, Any]:
-    """Random 80/10/10 splits: per-seed figures and mean/sd of ``metric`` for ensemble and members."""
+def run_random_splits(
+    ds: Any, seeds: Sequence[int], make_config: Any, metric: str, on_seed: Any = None
+) -> dict[str, Any]:
+    """Random 80/10/10 splits: per-seed figures and mean/sd of ``metric`` for ensemble and members.
+
+    ``on_seed(runs)`` is called after every seed with the finished runs (to save partial results).
+    """
     from cryodesk.ml import evaluate_split, random_split
 
     runs = {}
@@ -337,6 +342,8 @@ def run_random_splits(ds: Any, seeds: Sequence[int], make_config: Any, metric: s
         runs[f"seed{seed}"] = {"split": report.split, **regression_summary(task, report.training),
                                "wall_seconds": t.seconds, "artefact": artefact_check(model, ds.X[:50])}  # fmt: skip
         print(f"seed {seed}: ensemble {task['ensemble']}", file=sys.stderr, flush=True)
+        if on_seed is not None:
+            on_seed(runs)
     who = ["ensemble", *runs[f"seed{seeds[0]}"]["members"]]
 
     def values(w: str) -> list[float]:

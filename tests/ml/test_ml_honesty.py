@@ -88,3 +88,17 @@ def test_the_tuner_has_no_way_to_receive_a_test_split() -> None:
         "y",
     ]
     assert list(inspect.signature(train_model).parameters)[:2] == ["dataset", "config"]
+
+
+def test_held_out_report_states_learned_weights_per_task_and_member_scores() -> None:
+    ds = make_classification(600, seed=6, n_tasks=2)
+    split = random_split(len(ds), seed=2)
+    report, _ = evaluate_split(ds, split, fast_config(members=("rf", "lgbm")))
+    for task, result in report.per_task.items():
+        print(task, "learned weights:", result["weights"], "ensemble:", result["ensemble"])
+        assert set(result["weights"]) == {"rf", "lgbm"}
+        assert all(w >= 0 for w in result["weights"].values())
+        assert sum(result["weights"].values()) == pytest.approx(1.0)
+        assert set(result["members"]) == {"rf", "lgbm"}  # the ensemble is reported against each member
+        # the held-out report shows the weights the trained model really combines with
+        assert report.training["per_task"][task]["weights"] == result["weights"]

@@ -23,3 +23,31 @@ def test_training_picks_the_informative_block_and_predicts_from_the_full_matrix(
     full = model.predict(X[:5]).value
     own = model.predict(X[:5][:, model.columns]).value
     assert np.allclose(full, own)
+
+
+def test_rare_columns_are_dropped_on_training_rows_after_block_selection() -> None:
+    base = make_regression(300, d=4, seed=14)
+    rare = np.zeros((300, 3), np.float32)
+    rare[:2, 0] = 1.0  # set in 2 of 300 rows (0.7 %): dropped at a 1 % threshold
+    rare[:, 1] = np.nan  # all missing: NaN differs from the (NaN) median, so it is kept
+    rare[:60, 2] = 3.0  # set in 20 % of rows: kept
+    X = np.hstack([base.X, rare])
+    names = [*base.feature_names, "rare", "missing", "common"]
+    ds = Dataset(X, base.y, names, "regression", base.keys, blocks={"d": (0, 4), "fp": (4, 7)})
+    config = fast_config(members=("lgbm",), feature_candidates=(("d", "fp"),), min_column_fraction=0.01)
+    model = train_model(ds, config)
+    assert "rare" not in model.feature_names
+    assert {"missing", "common", *base.feature_names} <= set(model.feature_names)
+    assert model.summary()["n_features_used"] == 6
+    assert [names[j] for j in model.columns] == list(model.feature_names)
+    assert np.allclose(model.predict(X[:5]).value, model.predict(X[:5][:, model.columns]).value)
+
+
+def test_frequent_columns_keeps_every_column_rather_than_none() -> None:
+    from cryodesk.ml.training import frequent_columns
+
+    X = np.zeros((50, 3), np.float32)
+    X[0, 1] = 1.0
+    assert frequent_columns(X, 0.1).tolist() == [0, 1, 2]  # nothing frequent: keep all
+    X[:10, 2] = 2.0
+    assert frequent_columns(X, 0.1).tolist() == [2]
