@@ -1039,7 +1039,7 @@ def _rank_profile(wb: Workbench, args: argparse.Namespace) -> int:
 
 
 def cmd_screen(wb: Workbench, args: argparse.Namespace) -> int:
-    from cryodesk.engine.screening import ScreenParams
+    from cryodesk.engine.screening import ScreenParams, keep_resumable
 
     params = ScreenParams(
         library=str(Path(args.library).expanduser()), models=tuple(split_list([args.model])), profile=args.profile,
@@ -1050,6 +1050,7 @@ def cmd_screen(wb: Workbench, args: argparse.Namespace) -> int:
     install_interrupt(cancel)
     outcome = wb.screen(params, _progress_printer("screening"), cancel, resume=not args.no_resume)
     print(file=sys.stderr)
+    outcome = keep_resumable(wb.project, outcome, "the same command")  # Ctrl+C pauses rather than cancels
     summary = outcome.result
     if args.json:
         print_json({"job_id": outcome.job_id, "state": str(outcome.state), "error": outcome.error,
@@ -1061,4 +1062,6 @@ def cmd_screen(wb: Workbench, args: argparse.Namespace) -> int:
               f"{len(summary.hits)} hits in row list {summary.row_list!r} (job {outcome.job_id})", file=sys.stderr)
     else:
         print(f"screen {outcome.state}: {outcome.error or ''} (job {outcome.job_id})", file=sys.stderr)
+    if outcome.state is JobState.PAUSED:
+        print("continue with the same command (it resumes at the last finished chunk)", file=sys.stderr)
     return stop_code(outcome.state)

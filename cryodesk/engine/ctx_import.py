@@ -4,7 +4,8 @@ For each query (a DTXSID, or a name / CAS number looked up with ``/chemical/sear
 the chemical detail becomes a compound with its DTXSID, CAS and name; the invitrodb rows of
 ``/bioactivity/data/search/by-dtxsid`` become assay results ``ctx:aeid<N>`` whose outcome is
 active when the continuous hit call is >= 0.9 (the CompTox dashboard's cut-off) and whose quality
-fields (``hitc``, caution-flag count) travel in the source record id for the toxicity score.
+fields (``hitc``, caution-flag count) go to the result's quality column for the toxicity score
+(a later import with changed values updates the row: ``results_updated``).
 An empty reply is "no data" (counted, not an error). The API key is read from the environment or
 the owner-only key file by the client's configuration; it is never part of the job's parameters,
 checkpoint, metrics or errors, so never in the project file. A missing key fails before a job
@@ -45,7 +46,7 @@ from cryodesk.sources.comptox import (
     is_dtxsid,
     parse_bioactivity,
 )
-from cryodesk.toxicity import NOTE, encode_record
+from cryodesk.toxicity import NOTE, normalise_quality
 
 SOURCE = "comptox"
 CITATION = "US EPA CompTox Chemicals Dashboard / CTX API (invitrodb), api-ccte.epa.gov"
@@ -65,6 +66,7 @@ class CtxSummary:
     not_found: int = 0
     no_data: int = 0  # chemicals found whose bioactivity reply was empty
     results_new: int = 0
+    results_updated: int = 0
     rows_skipped: int = 0
     resumed_from: int = 0
     note: str = NOTE
@@ -133,7 +135,14 @@ class CtxImportJob:
         summary = CtxSummary(len(self.options.queries), resumed_from=start)
         previous = (ctx.project.jobs.get(ctx.job_id).metrics or {}).get("summary") if start else None
         if previous:  # counters of the committed batches survive a kill with the checkpoint
-            for name in ("chemicals_stored", "not_found", "no_data", "results_new", "rows_skipped"):
+            for name in (
+                "chemicals_stored",
+                "not_found",
+                "no_data",
+                "results_new",
+                "results_updated",
+                "rows_skipped",
+            ):
                 setattr(summary, name, int(previous.get(name, 0)))
         todo = list(enumerate(self.options.queries))[start:]
         for batch in batches(todo, self.options.batch_size):
@@ -165,7 +174,7 @@ class CtxImportJob:
         errors: list[RowError] = []
         compounds: list[Compound] = []
         identifiers: list[Identifier] = []
-        results: list[AssayResult] = []
+        results: list[tuple[AssayResult, dict[str, str]]] = []
         assays: dict[str, Assay] = {}
         found = [f for f in fetched if f.chemical is not None]
         structures = standardise_records(
@@ -190,7 +199,9 @@ class CtxImportJob:
             project.compounds.upsert_many(compounds)
             project.identifiers.upsert_many(identifiers)
             project.assays.upsert_assays(assays.values())
-            summary.results_new += project.assays.upsert_results(results)
+            counts = project.assays.upsert_results_with_quality(results)
+            summary.results_new += counts.new
+            summary.results_updated += counts.updated
             project.jobs.add_row_errors(ctx.job_id, errors)
             project.jobs.merge_metrics(ctx.job_id, {"summary": summary.as_dict()})
             project.jobs.save_checkpoint(
@@ -202,7 +213,7 @@ class CtxImportJob:
     @staticmethod
     def _results(
         ctx: JobContext, inchikey: str, item: _Fetched, assays: dict[str, Assay], retrieved: str
-    ) -> list[AssayResult]:
+    ) -> list[tuple[AssayResult, dict[str, str]]]:
         out = []
         for row in item.activity:
             key = assay_key(row.aeid)
@@ -210,16 +221,12 @@ class CtxImportJob:
                 key, row.endpoint or f"aeid {row.aeid}", SOURCE, "ToxCast/Tox21 endpoint (invitrodb)"
             )
             outcome = AssayOutcome.ACTIVE if row.hitc >= HIT_CUTOFF else AssayOutcome.INACTIVE
-            record = encode_record(
-                f"{item.chemical.dtxsid}/m4id{row.record_id}",  # type: ignore[union-attr]
-                {"hitc": row.hitc, "flags": row.flags},
-            )
+            record = f"{item.chemical.dtxsid}/m4id{row.record_id}"  # type: ignore[union-attr]
             provenance = Provenance(SOURCE, Method.MEASURED, record, retrieved, ctx.job_id, CITATION)
-            out.append(
-                AssayResult(
-                    inchikey, key, outcome, provenance, row.ac50, "µM" if row.ac50 is not None else None
-                )
+            result = AssayResult(
+                inchikey, key, outcome, provenance, row.ac50, "µM" if row.ac50 is not None else None
             )
+            out.append((result, normalise_quality({"hitc": row.hitc, "flags": row.flags})))
         return out
 
 

@@ -61,8 +61,14 @@ class DaskExecutor(Executor):
     #: Workers may run on other machines: callers ship artefacts as bytes rather than paths.
     remote = True
 
-    def __init__(self, scheduler: str | None = "local", *, n_workers: int | None = None,
-                 window_per_worker: int = 2, memory_limit: str | None = "auto") -> None:
+    def __init__(
+        self,
+        scheduler: str | None = "local",
+        *,
+        n_workers: int | None = None,
+        window_per_worker: int = 2,
+        memory_limit: str | None = "auto",
+    ) -> None:
         self.scheduler = scheduler or "local"
         self.n_workers = n_workers or available_cpus()
         self.max_workers = self.n_workers
@@ -84,9 +90,14 @@ class DaskExecutor(Executor):
             raise ExecutorError("Dask is not installed: pip install 'dask[distributed]'") from exc
         if self.scheduler == "local":
             # Processes, one thread each: RDKit and model code hold the GIL for much of their time.
-            self._cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, memory_limit=self._memory_limit,
-                                         silence_logs=logging.ERROR)
+            self._cluster = LocalCluster(
+                n_workers=self.n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                memory_limit=self._memory_limit,
+                silence_logs=logging.ERROR,
+            )
             self._client = Client(self._cluster)
         else:
             self._client = Client(self.scheduler, timeout="30s")
@@ -136,8 +147,13 @@ class DaskExecutor(Executor):
             if leftover:
                 client.cancel(leftover)
 
-    def map_chunks(self, fn: Callable[[T], R], chunks: Sequence[T], progress: ProgressCallback | None = None,
-                   cancel: CancelCheck | None = None) -> list[R]:
+    def map_chunks(
+        self,
+        fn: Callable[[T], R],
+        chunks: Sequence[T],
+        progress: ProgressCallback | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> list[R]:
         total = sum(_size(c) for c in chunks)
         done = 0
         results: list[R] = []

@@ -59,6 +59,13 @@ ERROR_SAMPLE = 200
 HALF_WIDTH_Z = 1.6449
 SCORE_METHODS = ("delta", "mc")
 HITS_IN_METRICS = 1000
+#: The ranking rule in words (recorded with every screen's row list; see the module docstring).
+TIE_BREAK = (
+    "enough profile coverage first, then score descending (NaN last), coverage descending, "
+    "InChIKey ascending, record number ascending"
+)
+#: Best hits the GUI's live table shows.
+LIVE_HITS = 50
 
 #: One library record shipped to a worker: (record number, structure text, kind, name, reading error).
 LibraryRecord = tuple[int, str, str, str | None, str | None]
@@ -178,15 +185,28 @@ class Hit:
         return cls(**data)
 
     def compound(self) -> Compound:
-        return Compound(self.key, self.smiles, self.inchi, self.formula, self.std_version, self.name,
-                        self.mol_weight)
+        return Compound(
+            self.key, self.smiles, self.inchi, self.formula, self.std_version, self.name, self.mol_weight
+        )
 
     def summary(self, model_labels: Sequence[str]) -> dict[str, Any]:
-        preds = {label: {"value": v, "uncertainty": u, "in_domain": d}
-                 for label, (v, u, d) in zip(model_labels, self.preds, strict=True)}
-        return {"key": self.key, "smiles": self.smiles, "name": self.name, "record": self.record,
-                "score": self.score, "sd": self.sd, "low": self.low, "high": self.high,
-                "coverage": self.coverage, "ranked": self.enough, "predictions": preds}
+        preds = {
+            label: {"value": v, "uncertainty": u, "in_domain": d}
+            for label, (v, u, d) in zip(model_labels, self.preds, strict=True)
+        }
+        return {
+            "key": self.key,
+            "smiles": self.smiles,
+            "name": self.name,
+            "record": self.record,
+            "score": self.score,
+            "sd": self.sd,
+            "low": self.low,
+            "high": self.high,
+            "coverage": self.coverage,
+            "ranked": self.enough,
+            "predictions": preds,
+        }
 
 
 def _score_key(score: float) -> float:
@@ -255,7 +275,9 @@ class HitHeap:
             self.offer(hit)
 
     def _trim(self) -> None:
-        while len(self._heap) > self.top and (len(self._heap) > self.cap or not self.passes(self._heap[0].hit)):
+        while len(self._heap) > self.top and (
+            len(self._heap) > self.cap or not self.passes(self._heap[0].hit)
+        ):
             gone = heappop(self._heap)
             del self._by_key[gone.hit.key]
 
@@ -267,8 +289,9 @@ class HitHeap:
         return [h.to_json() for h in self.hits()]
 
     @classmethod
-    def from_json(cls, items: Iterable[dict[str, Any]], top: int, threshold: float | None,
-                  cap: int | None) -> HitHeap:
+    def from_json(
+        cls, items: Iterable[dict[str, Any]], top: int, threshold: float | None, cap: int | None
+    ) -> HitHeap:
         heap = cls(top, threshold, cap)
         heap.offer_many(Hit.from_json(d) for d in items)
         return heap
@@ -307,7 +330,9 @@ def _load_model(spec: ModelSpec) -> Any:
         # Shipped bytes (remote workers cannot see the project's folder): same check as load_model.
         actual = hashlib.sha256(spec.blob).hexdigest()
         if not hmac.compare_digest(actual, spec.sha256):
-            raise ModelIntegrityError(f"{spec.label}: shipped artefact has SHA-256 {actual}, expected {spec.sha256}")
+            raise ModelIntegrityError(
+                f"{spec.label}: shipped artefact has SHA-256 {actual}, expected {spec.sha256}"
+            )
         model = pickle.loads(spec.blob)  # noqa: S301 - hash-checked against the registry just above
     _MODELS[spec.sha256] = model
     return model
@@ -332,13 +357,18 @@ def screen_chunk(spec: ScreenSpec, records: Sequence[LibraryRecord]) -> ChunkRes
     local.offer_many(hits)
     t_score = time.perf_counter()
     errors.sort()
-    seconds = {"parse": t_parse - clock, "features": t_feat - t_parse, "predict": t_pred - t_feat,
-               "score": t_score - t_pred}
+    seconds = {
+        "parse": t_parse - clock,
+        "features": t_feat - t_parse,
+        "predict": t_pred - t_feat,
+        "score": t_score - t_pred,
+    }
     return ChunkResult(len(records), len(good), local.hits(), errors, ood, seconds)
 
 
-def _standardise(records: Sequence[LibraryRecord]) -> tuple[list[Compound], list[tuple[int, str | None]],
-                                                              list[tuple[int, str, str | None]]]:
+def _standardise(
+    records: Sequence[LibraryRecord],
+) -> tuple[list[Compound], list[tuple[int, str | None]], list[tuple[int, str, str | None]]]:
     from cryodesk.chem import compound_from_text
 
     compounds: list[Compound] = []
@@ -357,8 +387,9 @@ def _standardise(records: Sequence[LibraryRecord]) -> tuple[list[Compound], list
     return compounds, rows, errors
 
 
-def _features(spec: ScreenSpec, smiles: list[str]) -> tuple[list[np.ndarray], list[np.ndarray | None],
-                                                              dict[int, str]]:
+def _features(
+    spec: ScreenSpec, smiles: list[str]
+) -> tuple[list[np.ndarray], list[np.ndarray | None], dict[int, str]]:
     """Each model's X (and packed fingerprints), computing every feature set once per chunk."""
     from cryodesk.chem.features import compute_fingerprints, featurize
     from cryodesk.ml import assemble_features
@@ -383,8 +414,9 @@ def _features(spec: ScreenSpec, smiles: list[str]) -> tuple[list[np.ndarray], li
     return X, fps, failed
 
 
-def _predict(spec: ScreenSpec, X_by_model: list[np.ndarray], fps_by_model: list[np.ndarray | None],
-             good: list[int]) -> tuple[list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]], list[int]]:
+def _predict(
+    spec: ScreenSpec, X_by_model: list[np.ndarray], fps_by_model: list[np.ndarray | None], good: list[int]
+) -> tuple[list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]], list[int]]:
     """``(value, uncertainty, in_domain)`` arrays per model over the ``good`` rows (PredictionService's rules)."""
     sel = np.asarray(good, np.intp)
     out = []
@@ -400,21 +432,36 @@ def _predict(spec: ScreenSpec, X_by_model: list[np.ndarray], fps_by_model: list[
         if unc is None and len(pred.members) > 1:
             unc = np.std(np.column_stack(list(pred.members.values())), axis=1)
         dom = pred.in_domain
-        out.append((np.asarray(pred.value, np.float64), None if unc is None else np.asarray(unc, np.float64),
-                    None if dom is None else np.asarray(dom, bool)))
+        out.append(
+            (
+                np.asarray(pred.value, np.float64),
+                None if unc is None else np.asarray(unc, np.float64),
+                None if dom is None else np.asarray(dom, bool),
+            )
+        )
         ood.append(0 if dom is None else int(len(dom) - np.count_nonzero(dom)))
     return out, ood
 
 
-def _score(spec: ScreenSpec, compounds: list[Compound], records: list[int],
-           preds: list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]) -> list[Hit]:
+def _score(
+    spec: ScreenSpec,
+    compounds: list[Compound],
+    records: list[int],
+    preds: list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]],
+) -> list[Hit]:
     n = len(compounds)
     if n == 0:
         return []
     if spec.profile is None:
         value, unc, _ = preds[0]
         sd = np.full(n, np.nan) if unc is None else unc / HALF_WIDTH_Z
-        score, low, high, coverage, enough = value, value - 1.6449 * sd, value + 1.6449 * sd, np.ones(n), np.ones(n, bool)
+        score, low, high, coverage, enough = (
+            value,
+            value - 1.6449 * sd,
+            value + 1.6449 * sd,
+            np.ones(n),
+            np.ones(n, bool),
+        )
     else:
         from cryodesk.ml.scoring import score as profile_score
 
@@ -427,16 +474,36 @@ def _score(spec: ScreenSpec, compounds: list[Compound], records: list[int],
             values[:, j] = term.scale * value + term.offset
             if unc is not None:
                 sds[:, j] = abs(term.scale) * unc * term.sd_per_uncertainty
-        result = profile_score(spec.profile, values, sds, method=spec.score_method, n_samples=spec.n_samples, seed=0)
+        result = profile_score(
+            spec.profile, values, sds, method=spec.score_method, n_samples=spec.n_samples, seed=0
+        )
         score, sd, low, high, coverage = result.score, result.sd, result.low, result.high, result.coverage
         enough = coverage >= spec.profile.min_coverage - 1e-12
     hits = []
     for i, c in enumerate(compounds):
-        model_preds = [(_num(v[i]), None if u is None else _num(u[i]), None if d is None else bool(d[i]))
-                       for v, u, d in preds]
-        hits.append(Hit(c.inchikey, c.smiles, c.name, records[i], float(score[i]), float(sd[i]), float(low[i]),
-                        float(high[i]), float(coverage[i]), bool(enough[i]), model_preds, c.inchi, c.formula,
-                        c.std_version, c.mol_weight))
+        model_preds = [
+            (_num(v[i]), None if u is None else _num(u[i]), None if d is None else bool(d[i]))
+            for v, u, d in preds
+        ]
+        hits.append(
+            Hit(
+                c.inchikey,
+                c.smiles,
+                c.name,
+                records[i],
+                float(score[i]),
+                float(sd[i]),
+                float(low[i]),
+                float(high[i]),
+                float(coverage[i]),
+                bool(enough[i]),
+                model_preds,
+                c.inchi,
+                c.formula,
+                c.std_version,
+                c.mol_weight,
+            )
+        )
     return hits
 
 
@@ -515,8 +582,9 @@ class ScreenJob:
 
     kind = "screen"
 
-    def __init__(self, params: ScreenParams, executor: Executor | None = None,
-                 on_hits: HitsCallback | None = None) -> None:
+    def __init__(
+        self, params: ScreenParams, executor: Executor | None = None, on_hits: HitsCallback | None = None
+    ) -> None:
         from cryodesk.engine.file_import import file_sha256
 
         params.validate()
@@ -534,7 +602,9 @@ class ScreenJob:
 
     def fingerprint(self) -> str:
         # Same content and same screening options = the same work; where it runs does not matter.
-        keyed = {k: v for k, v in asdict(self.options).items() if k not in ("library", "workers", "scheduler")}
+        keyed = {
+            k: v for k, v in asdict(self.options).items() if k not in ("library", "workers", "scheduler")
+        }
         return hashlib.sha256(json.dumps([self._sha256, keyed], sort_keys=True).encode()).hexdigest()
 
     def run(self, ctx: JobContext) -> ScreenSummary:
@@ -543,9 +613,14 @@ class ScreenJob:
         rows = _model_rows(ctx.project, self.options.models, checkpoint.get("models"))
         profile = _profile(ctx.project, self.options.profile, checkpoint.get("profile"))
         state = _State.from_checkpoint(checkpoint, self.options)
-        summary = ScreenSummary(ctx.job_id, str(self.path), self.options.name or f"screen {self.path.name} "
-                                f"#{ctx.job_id}", [r.label for r in rows], self.options.profile,
-                                resumed_from_chunk=state.next_chunk)
+        summary = ScreenSummary(
+            ctx.job_id,
+            str(self.path),
+            self.options.name or f"screen {self.path.name} #{ctx.job_id}",
+            [r.label for r in rows],
+            self.options.profile,
+            resumed_from_chunk=state.next_chunk,
+        )
         if checkpoint.get("phase") != "done":
             self._screen(ctx, rows, profile, state, summary)
             _import_hits(ctx, rows, profile, state, summary, self.params())
@@ -556,8 +631,9 @@ class ScreenJob:
         ctx.project.jobs.merge_metrics(ctx.job_id, {"screen": recorded})
         return summary
 
-    def _screen(self, ctx: JobContext, rows: list[Any], profile: Any, state: _State,
-                summary: ScreenSummary) -> None:
+    def _screen(
+        self, ctx: JobContext, rows: list[Any], profile: Any, state: _State, summary: ScreenSummary
+    ) -> None:
         total = estimate_records(self.path, self._kind)
         size = self.options.chunk_size
         records = islice(iter_library(self.path, self._kind), state.next_chunk * size, None)
@@ -570,14 +646,18 @@ class ScreenJob:
                 state.add(result)
                 with ctx.project.db.transaction():
                     ctx.project.jobs.add_row_errors(ctx.job_id, state.pending_errors)
-                    ctx.project.jobs.save_checkpoint(ctx.job_id, {**_pinned(rows, profile), **state.to_checkpoint()},
-                                                     done=state.records)
+                    ctx.project.jobs.save_checkpoint(
+                        ctx.job_id, {**_pinned(rows, profile), **state.to_checkpoint()}, done=state.records
+                    )
                 state.pending_errors = []
                 # This thread's own share per chunk (merge + commit) is what bounds a many-worker cluster.
                 coordinator = state.stage_seconds.get("coordinator", 0.0) + time.perf_counter() - merge_start
                 state.stage_seconds["coordinator"] = coordinator
-                ctx.progress(state.records, max(total, state.records),
-                             f"{state.records} screened, {state.errors} errors, {len(state.heap)} hits kept")
+                ctx.progress(
+                    state.records,
+                    max(total, state.records),
+                    f"{state.records} screened, {state.errors} errors, {len(state.heap)} hits kept",
+                )
                 if self._on_hits is not None:
                     self._on_hits(state.heap.hits()[:50], {"records": state.records, "total": total})
                 ctx.raise_if_stopped()
@@ -612,15 +692,29 @@ class _State:
     @classmethod
     def from_checkpoint(cls, cp: dict[str, Any], p: ScreenParams) -> _State:
         heap = HitHeap.from_json(cp.get("hits", []), p.top, p.threshold, p.max_hits)
-        return cls(heap, int(cp.get("next_chunk", 0)), int(cp.get("records", 0)), int(cp.get("scored", 0)),
-                   int(cp.get("errors", 0)), dict(cp.get("errors_by_reason", {})), list(cp.get("out_of_domain", [])),
-                   dict(cp.get("stage_seconds", {})))
+        return cls(
+            heap,
+            int(cp.get("next_chunk", 0)),
+            int(cp.get("records", 0)),
+            int(cp.get("scored", 0)),
+            int(cp.get("errors", 0)),
+            dict(cp.get("errors_by_reason", {})),
+            list(cp.get("out_of_domain", [])),
+            dict(cp.get("stage_seconds", {})),
+        )
 
     def to_checkpoint(self) -> dict[str, Any]:
-        return {"phase": "screening", "next_chunk": self.next_chunk, "records": self.records,
-                "scored": self.scored, "errors": self.errors, "errors_by_reason": self.errors_by_reason,
-                "out_of_domain": self.out_of_domain, "stage_seconds": self.stage_seconds,
-                "hits": self.heap.to_json()}
+        return {
+            "phase": "screening",
+            "next_chunk": self.next_chunk,
+            "records": self.records,
+            "scored": self.scored,
+            "errors": self.errors,
+            "errors_by_reason": self.errors_by_reason,
+            "out_of_domain": self.out_of_domain,
+            "stage_seconds": self.stage_seconds,
+            "hits": self.heap.to_json(),
+        }
 
     def add(self, result: ChunkResult) -> None:
         self.heap.offer_many(result.hits)
@@ -684,15 +778,34 @@ def _spec(project: Project, rows: list[Any], profile: Any, p: ScreenParams, exec
         path = artefact_path(project, row)
         if not row.artefact_sha256 or not path.is_file() or file_sha256(path) != row.artefact_sha256:
             # Checked here once so a bad artefact fails the job before any worker starts.
-            raise ModelIntegrityError(f"{row.label}: artefact {path} is missing or does not match the registry")
+            raise ModelIntegrityError(
+                f"{row.label}: artefact {path} is missing or does not match the registry"
+            )
         params = row.params_dict
         blob = path.read_bytes() if ship else None
-        models.append(ModelSpec(row.label, row.id, row.kind, str(path), row.artefact_sha256,
-                                tuple(params.get("feature_sets") or row.feature_set.split("+")),
-                                params.get("fingerprint_set"), blob))
+        models.append(
+            ModelSpec(
+                row.label,
+                row.id,
+                row.kind,
+                str(path),
+                row.artefact_sha256,
+                tuple(params.get("feature_sets") or row.feature_set.split("+")),
+                params.get("fingerprint_set"),
+                blob,
+            )
+        )
     terms = _terms(profile, rows)
-    return ScreenSpec(tuple(models), profile, terms, p.top, p.threshold, p.max_hits,
-                      max(1, int(executor.threads_per_task)), p.score_method)
+    return ScreenSpec(
+        tuple(models),
+        profile,
+        terms,
+        p.top,
+        p.threshold,
+        p.max_hits,
+        max(1, int(executor.threads_per_task)),
+        p.score_method,
+    )
 
 
 def _terms(profile: Any, rows: list[Any]) -> tuple[TermSpec, ...]:
@@ -715,12 +828,16 @@ def _terms(profile: Any, rows: list[Any]) -> tuple[TermSpec, ...]:
         model_unit = info.default_unit if info else term.unit
         zero, one = convert_value(0.0, model_unit, term.unit), convert_value(1.0, model_unit, term.unit)
         if zero is None or one is None:
-            raise InputError(f"profile term {term.key!r} is in {term.unit}, which {model_unit} cannot be converted to")
+            raise InputError(
+                f"profile term {term.key!r} is in {term.unit}, which {model_unit} cannot be converted to"
+            )
         per_unc = 1.0 / HALF_WIDTH_Z if rows[index].kind == "regression" else 1.0
         terms.append(TermSpec(term.key, index, one - zero, zero, per_unc))
     if all(t.model_index is None for t in terms):
-        raise InputError(f"profile {profile.name!r} scores {', '.join(profile.keys)}; none of the chosen models "
-                         f"predicts any of them ({', '.join(r.task for r in rows)})")
+        raise InputError(
+            f"profile {profile.name!r} scores {', '.join(profile.keys)}; none of the chosen models "
+            f"predicts any of them ({', '.join(r.task for r in rows)})"
+        )
     return tuple(terms)
 
 
@@ -729,16 +846,149 @@ def _pinned(rows: list[Any], profile: Any) -> dict[str, Any]:
     return {"models": [r.id for r in rows], "profile": None if profile is None else profile.to_dict()}
 
 
-def _import_hits(ctx: JobContext, rows: list[Any], profile: Any, state: _State, summary: ScreenSummary,
-                 params: dict[str, Any]) -> None:
+def _import_hits(
+    ctx: JobContext,
+    rows: list[Any],
+    profile: Any,
+    state: _State,
+    summary: ScreenSummary,
+    params: dict[str, Any],
+) -> None:
     """Compounds, their predictions and the row list, with the final checkpoint, in one transaction."""
     hits = state.heap.hits()
     project = ctx.project
-    description = json.dumps({"screen_job": ctx.job_id, **params}, sort_keys=True)
+    # Everything needed to tell later how this list was made (read back by screen_record).
+    recorded = {
+        "screen_job": ctx.job_id,
+        **params,
+        "model_versions": [r.label for r in rows],
+        "model_ids": [r.id for r in rows],
+        "profile_definition": None if profile is None else profile.to_dict(),
+        "records": state.records,
+        "scored": state.scored,
+        "errors": state.errors,
+        "hits": len(hits),
+        "tie_break": TIE_BREAK,
+    }
+    description = json.dumps(recorded, sort_keys=True)
     with project.db.transaction():
         ids = project.compounds.upsert_many([h.compound() for h in hits])
         for m, row in enumerate(rows):
             project.models.put_predictions(row.id, ((h.key, *h.preds[m]) for h in hits))
         project.row_lists.save(summary.row_list, [ids[h.key] for h in hits], description)
-        project.jobs.save_checkpoint(ctx.job_id, {**_pinned(rows, profile), **state.to_checkpoint(),
-                                                  "phase": "done"}, done=state.records)
+        project.jobs.save_checkpoint(
+            ctx.job_id,
+            {**_pinned(rows, profile), **state.to_checkpoint(), "phase": "done"},
+            done=state.records,
+        )
+
+
+# -- the GUI's side: run a screen in a child process, watch its checkpoints, read what was recorded ---------------
+@dataclass(frozen=True, slots=True)
+class LiveScreen:
+    """A screen as its last committed checkpoint has it (what a live view shows while it runs)."""
+
+    job_id: int
+    state: str
+    records: int
+    errors: int
+    kept: int
+    model_labels: list[str]
+    hits: list[dict[str, Any]]  # Hit.summary(...) plus "rank", best first
+
+
+def screen_fingerprint(params: ScreenParams) -> str:
+    """The identity a screen's job record carries (library content + options); hashes the library file."""
+    return ScreenJob(params).fingerprint()
+
+
+def live_screen(project: Project, fingerprint: str, limit: int = LIVE_HITS) -> LiveScreen | None:
+    """The unfinished screen with this fingerprint, read from its checkpoint (None when there is none).
+
+    The checkpoint holds the whole heap in rank order, committed with each chunk, so what this returns
+    is exactly what a resumed run would start from, never a half-merged state.
+    """
+    record = project.jobs.find_resumable(ScreenJob.kind, fingerprint)
+    if record is None:
+        return None
+    cp = record.checkpoint or {}
+    labels = [project.models.by_id(int(i)).label for i in cp.get("models", [])]
+    kept = cp.get("hits", [])
+    hits = [Hit.from_json(d).summary(labels) | {"rank": i} for i, d in enumerate(kept[:limit], start=1)]
+    return LiveScreen(
+        record.id,
+        str(record.state),
+        int(cp.get("records", 0)),
+        int(cp.get("errors", 0)),
+        len(kept),
+        labels,
+        hits,
+    )
+
+
+def screen_record(project: Project, row_list: str) -> dict[str, Any] | None:
+    """The parameters and figures a screen recorded with its row list (None for a list no screen made)."""
+    text = project.db.scalar("SELECT description FROM row_lists WHERE name = ?", (row_list,))
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and "screen_job" in data else None
+
+
+def screenable_models(project: Project) -> list[tuple[str, str]]:
+    """``(reference, description)`` of every model a screen can use (single-task, not retired), by name."""
+    seen: dict[str, str] = {}
+    for row in project.models.list():
+        if row.kind not in ("regression", "classification") or row.status == "retired" or row.name in seen:
+            continue
+        best = project.models.get(row.name)  # the promoted version, else the newest usable one
+        seen[row.name] = f"{best.label}  ({row.task}, {row.kind})"
+    return sorted(seen.items())
+
+
+def keep_resumable(project: Project, outcome: Any, how: str) -> Any:
+    """A screen the user stopped becomes *paused*, not cancelled, so the same screen again continues it.
+
+    ``run_job`` only resumes unfinished jobs (pending, running, paused, failed); a user's stop (Ctrl+C,
+    the dialog's Stop) arrives as a cancel, and a cancelled screen would start over from chunk 0.
+    """
+    from dataclasses import replace
+
+    from cryodesk.domain import JobState
+
+    if outcome.state is not JobState.CANCELLED:
+        return outcome
+    project.jobs.set_state(outcome.job_id, JobState.PAUSED, message=f"stopped; {how} continues it")
+    return replace(outcome, state=JobState.PAUSED)
+
+
+def screen_in_child(
+    on_progress: Callable[[int, int | None, str], None], cancel: Any, project_path: str, params: ScreenParams
+) -> dict[str, Any]:
+    """The GUI's screen, run by ``cryodesk.gui.job_process.run_in_process`` (picklable by reference).
+
+    A Stop from the dialog cancels the job at its next chunk and leaves it *paused*, not cancelled: a
+    Start with the same settings then continues it (a paused job is resumable, a cancelled one is not).
+    Returns ``{"state", "error", "job_id", "resumed", "summary", "recorded"}``.
+    """
+    from cryodesk.engine.service import Workbench
+
+    wb = Workbench.open(project_path)
+    try:
+        outcome = keep_resumable(wb.project, wb.screen(params, on_progress, cancel), "Start")
+        state = outcome.state
+        summary = outcome.result.as_dict() if outcome.result is not None else None
+        if summary is not None:
+            summary["hits"] = summary["hits"][:HITS_IN_METRICS]
+        recorded = screen_record(wb.project, outcome.result.row_list) if outcome.result is not None else None
+        return {
+            "state": str(state),
+            "error": outcome.error,
+            "job_id": outcome.job_id,
+            "resumed": outcome.resumed,
+            "summary": summary,
+            "recorded": recorded,
+        }
+    finally:
+        wb.close()

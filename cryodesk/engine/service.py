@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the online sources load requests and diskcache: only when a
     from cryodesk.engine.literature_import import PubMedImportParams
     from cryodesk.engine.mixtures import MixturePrediction
     from cryodesk.engine.online_import import ChemblImportParams, PubChemImportParams
+    from cryodesk.engine.paste import PasteResult
     from cryodesk.engine.prediction import PredictionBatch, PredictionService
     from cryodesk.engine.reconcile import Decision, ReconcileRules, ScoredSubject
     from cryodesk.engine.resolver import Resolution, ResolverClients
@@ -118,6 +119,14 @@ class Workbench:
     def compound_rows(self, ids: list[int]) -> list[CompoundRow]:
         return self.project.compounds.rows_by_ids(ids)
 
+    def add_structures(self, texts: str | list[str], *, online: bool = False,
+                       clients: ResolverClients | None = None) -> PasteResult:
+        """Pasted SMILES/names (one per line or a copied column) resolved and added with provenance
+        "pasted by user": added, already present, failed with the reason (offline strategies first)."""
+        from cryodesk.engine.paste import add_structures
+
+        return add_structures(self.project, texts, online=online, clients=clients)
+
     def compound_count(self) -> int:
         return self.project.compounds.count()
 
@@ -181,6 +190,44 @@ class Workbench:
 
         return toxicity_profile(self.project, inchikey)
 
+    def toxicity_report(self, inchikey: str, predict: bool = True):
+        """Profile + AOP pathways + model predictions for untested Tox21 tasks (``None`` if unknown)."""
+        from cryodesk.engine.toxicity import toxicity_report
+
+        return toxicity_report(self.project, inchikey, self.predictions.predict if predict else None)
+
+    def toxicity_csv_rows(self, inchikeys: list[str], predict: bool = True) -> list[dict[str, object]]:
+        """Rows for the toxicity view's CSV export (measured and predicted calls, one row per assay)."""
+        from cryodesk.engine.toxicity import csv_rows
+
+        reports = [self.toxicity_report(k, predict) for k in inchikeys]
+        return csv_rows([r for r in reports if r is not None])
+
+    # -- issue 13: 3D scenes and drug-target links (engine/structure3d.py, engine/targets.py) ----------
+    def molecule_scene(self, key_or_smiles: str, optimize: bool = True):
+        """The 3D scene (ETKDG conformer, fixed seed) of a stored compound (InChIKey) or a SMILES."""
+        from cryodesk.engine.structure3d import molecule_scene
+
+        compound = self.project.compounds.get(key_or_smiles) if is_inchikey(key_or_smiles) else None
+        if compound is not None:
+            return molecule_scene(compound.smiles, title=compound.name or compound.inchikey, optimize=optimize)
+        return molecule_scene(key_or_smiles, optimize=optimize)
+
+    @staticmethod
+    def crystal_scene(path: str | None = None, cod_id: str | None = None, neighbours: bool = False):
+        """The unit cell and packing of a CIF file or a COD entry (fetched through the HTTP cache)."""
+        from cryodesk.engine.structure3d import cod_crystal_scene, crystal_scene_from_file
+
+        if cod_id:
+            return cod_crystal_scene(cod_id, neighbours)
+        return crystal_scene_from_file(path or "", neighbours=neighbours)
+
+    def targets(self, inchikey: str):
+        """The compound's target table (DrugBank targets/actions, ChEMBL activities) with provenance."""
+        from cryodesk.engine.targets import target_table
+
+        return target_table(self.project, inchikey)
+
     def import_source(self, job, on_progress: ProgressCallback | None = None,
                       cancel_event: threading.Event | None = None, resume: bool = True) -> JobOutcome:
         """Run an issue-4 import job built by the caller (Tox21 per-assay files, CTX, glass-forming indicator)."""
@@ -221,6 +268,13 @@ class Workbench:
         from cryodesk.engine.mixtures import predict_mixture
 
         return predict_mixture(self, name_or_mixture, temperature_K=temperature_K)
+
+    def save_mixture(self, mixture: Mixture, source: str = "user") -> Mixture:
+        """Store a user-designed mixture under a new name (stored recipes are never rewritten); returns it
+        as stored. Raises MixtureDesignError naming the field and reason when it cannot be saved."""
+        from cryodesk.engine.mixture_design import save_mixture
+
+        return save_mixture(self.project, mixture, source)
 
     # -- row lists, view state, property names (what the GUI's views keep in the project) ----------
     def row_lists(self) -> list[tuple[str, int]]:

@@ -7,8 +7,9 @@ tasks (``tox21_protocol`` in ``resources/data_sources.json``, e.g. ``tox21-ar-bl
 The viability counter-screen of a protocol is its own assay ``tox21:<protocol>:viability``; single
 fluorescence channels (``ch1``/``ch2``) are not stored (the ratio carries the call).
 
-Quality fields (curve rank/class, reproducibility, flag) travel in the result's source record id
-(:func:`cryodesk.toxicity.encode_record`), the AC50 in ``value`` (µM). Each chunk's results and the
+Quality fields (curve rank/class, reproducibility, flag) go to the result's quality column
+(:func:`cryodesk.toxicity.normalise_quality`), the AC50 to ``value`` (µM); a re-import of a
+corrected file updates the rows it changes (``results_updated``) instead of adding new ones. Each chunk's results and the
 checkpoint commit in one transaction, so kill -9 and a resume leave the rows of one clean run.
 """
 
@@ -35,7 +36,7 @@ from cryodesk.engine.drugbank_import import batches, quick_fingerprint
 from cryodesk.engine.jobs import JobContext
 from cryodesk.engine.records import InputRecord, standardise_records
 from cryodesk.sources.tox21 import AggregatedLayout, Tox21Row, iter_rows, read_layout
-from cryodesk.toxicity import NOTE, encode_record
+from cryodesk.toxicity import NOTE, normalise_quality
 
 SOURCE = "tox21_aggregated"
 CITATION = (
@@ -58,6 +59,7 @@ class Tox21Summary:
     rows_read: int = 0
     results_stored: int = 0
     results_new: int = 0
+    results_updated: int = 0
     with_quality: int = 0
     channel_rows_skipped: int = 0
     rows_rejected: int = 0
@@ -141,7 +143,7 @@ class _Writer:
 
     def write(self, rows: list[Tox21Row]) -> None:
         errors: list[RowError] = []
-        results: list[AssayResult] = []
+        results: list[tuple[AssayResult, dict[str, str]]] = []
         assays: dict[str, Assay] = {}
         identifiers: list[Identifier] = []
         compounds = self._standardise(
@@ -171,20 +173,19 @@ class _Writer:
                 identifiers.extend(_identifiers(key, row))
             assay = assay_for(row.protocol, row.is_viability, self.tasks)
             assays[assay.key] = assay
-            record = encode_record(f"{row.protocol}/{row.sample_id}/{row.data_type or 'call'}", row.quality)
+            record = f"{row.protocol}/{row.sample_id}/{row.data_type or 'call'}"
             provenance = Provenance(
                 SOURCE, Method.MEASURED, record, self.retrieved, self.ctx.job_id, CITATION
             )
-            results.append(
-                AssayResult(
-                    key,
-                    assay.key,
-                    AssayOutcome(row.outcome),
-                    provenance,
-                    row.ac50_um,
-                    UNIT if row.ac50_um is not None else None,
-                )
+            result = AssayResult(
+                key,
+                assay.key,
+                AssayOutcome(row.outcome),
+                provenance,
+                row.ac50_um,
+                UNIT if row.ac50_um is not None else None,
             )
+            results.append((result, normalise_quality(row.quality)))
             self.summary.with_quality += bool(row.quality)
         self.summary.results_stored += len(results)
         project = self.ctx.project
@@ -192,7 +193,9 @@ class _Writer:
             project.compounds.upsert_many(compounds)
             project.identifiers.upsert_many(identifiers)
             project.assays.upsert_assays(assays.values())
-            self.summary.results_new += project.assays.upsert_results(results)
+            counts = project.assays.upsert_results_with_quality(results)
+            self.summary.results_new += counts.new
+            self.summary.results_updated += counts.updated
             project.jobs.add_row_errors(self.ctx.job_id, errors)
             project.jobs.save_checkpoint(self.ctx.job_id, {"next_row": rows[-1].row + 1}, done=rows[-1].row)
         room = max(0, 20 - len(self.summary.errors_sample))

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 import statistics
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from cryodesk.mixtures import SourcedValue
     from cryodesk.mixtures.composition import CompositionBreakdown
     from cryodesk.mixtures.glass_transition import PureTg, TgCurve, TgPrediction
+    from cryodesk.ml.scoring import Profile
+    from cryodesk.store.models import ModelRow
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,14 @@ DEFAULT_PROPERTY_COLUMNS = ("tg", "melting_point", "log_solubility", "cpa_role")
 NUMERIC_COMPOUND_COLUMNS = {"mol_weight": ("MW", "g/mol"), "n_values": ("# values", "")}
 TEXT_COMPOUND_COLUMNS = {"name": "Name", "inchikey": "InChIKey", "formula": "Formula"}
 TOOLTIP_VALUES = 12  # values listed in a cell's tooltip; the detail panel has them all
+#: Column kinds besides stored properties and compound fields.
+PREDICTION = "prediction"
+SCORE = "score"
+PREDICTION_PREFIX = "pred:"
+SCORE_PREFIX = "score:"
+#: Desirability at or above GOOD is green, at or above FAIR amber, below red (traffic-light levels).
+GOOD_DESIRABILITY = 2 / 3
+FAIR_DESIRABILITY = 1 / 3
 
 
 def unit_label(unit: str | None) -> str:
@@ -82,10 +93,14 @@ class TableColumn:
     n_values: int = 0
     conversions: tuple[tuple[str | None, float, float], ...] = ()
     unconverted: tuple[str, ...] = ()
+    kind: str = ""  # "" stored property or compound field; PREDICTION or SCORE (see below)
+    source: str = ""  # the model name (prediction) or profile name (score) the column reads
 
     @property
     def header(self) -> str:
         shown = unit_label(self.unit)
+        if self.kind == PREDICTION:  # "Tg (K) pred": the unit belongs to the property, "pred" marks the model
+            return f"{self.label} ({shown}) pred" if shown else f"{self.label} pred"
         return f"{self.label} ({shown})" if shown else self.label
 
     def conversion_table(self) -> dict[str | None, tuple[float, float]]:
@@ -93,13 +108,26 @@ class TableColumn:
 
     def describe(self) -> str:
         """A tooltip for the column header."""
+        if self.kind == PREDICTION:
+            return (
+                f"Predictions of the promoted model {self.source} ({property_label(self.label)}), "
+                f"value ± interval half-width; ⚠ marks a compound outside the model's applicability "
+                f"domain; … a prediction not computed yet (computed in the background)."
+            )
+        if self.kind == SCORE:
+            return (
+                f"Desirability score under the profile {self.source!r} (0 worst … 1 best); the profile's "
+                "property cells are coloured green/amber/red by their desirability."
+            )
         parts = [property_label(self.key) if self.is_property else self.label]
         if self.is_property:
             parts.append(f"{self.n_values:,} values stored" + (", numbers" if self.numeric else ", text"))
             converted = [u for u, _s, _o in self.conversions if u not in (self.unit, None)]
             if converted:
-                parts.append(f"values in {', '.join(unit_label(u) or str(u) for u in converted)} converted to "
-                             f"{unit_label(self.unit)}")
+                parts.append(
+                    f"values in {', '.join(unit_label(u) or str(u) for u in converted)} converted to "
+                    f"{unit_label(self.unit)}"
+                )
             if self.unconverted:
                 parts.append(f"values in {', '.join(self.unconverted)} cannot be converted: listed, not used")
             parts.append("Several values per compound: the median is shown, sorted and filtered on.")
@@ -109,7 +137,10 @@ class TableColumn:
 def compound_columns() -> list[TableColumn]:
     """The compound fields that can be sorted, filtered or plotted."""
     out = [TableColumn(k, label, None, False, False) for k, label in TEXT_COMPOUND_COLUMNS.items()]
-    out += [TableColumn(k, label, unit or None, True, False) for k, (label, unit) in NUMERIC_COMPOUND_COLUMNS.items()]
+    out += [
+        TableColumn(k, label, unit or None, True, False)
+        for k, (label, unit) in NUMERIC_COMPOUND_COLUMNS.items()
+    ]
     return out
 
 
@@ -136,8 +167,11 @@ def _property_column(key: str, counts: Sequence[tq.UnitCount]) -> TableColumn:
         if c.n_numeric:
             by_count[canon[c.unit]] = by_count.get(canon[c.unit], 0) + c.n_numeric
     target = max(by_count, key=lambda u: by_count[u])  # the commonest unit ...
-    if info and info.default_unit and all(
-            u is not None and (u == info.default_unit or _linear(u, info.default_unit)) for u in by_count):
+    if (
+        info
+        and info.default_unit
+        and all(u is not None and (u == info.default_unit or _linear(u, info.default_unit)) for u in by_count)
+    ):
         target = info.default_unit  # ... unless every value converts into the property's usual unit
     conversions: list[tuple[str | None, float, float]] = []
     unconverted: list[str] = []
@@ -153,16 +187,19 @@ def _property_column(key: str, counts: Sequence[tq.UnitCount]) -> TableColumn:
     return TableColumn(key, label, target, True, True, n_total, tuple(conversions), tuple(unconverted))
 
 
-def property_columns(wb: Workbench) -> list[TableColumn]:
-    """One column per stored property, with its display unit and unit conversions."""
+def property_columns(wb: Workbench, extras: bool = True) -> list[TableColumn]:
+    """One column per stored property, with its display unit and unit conversions; then (``extras``)
+    the promoted models' prediction columns and one score column per scoring profile."""
     grouped: dict[str, list[tq.UnitCount]] = {}
     for count in tq.unit_counts(wb.project.db):
         grouped.setdefault(count.property, []).append(count)
-    return [_property_column(key, counts) for key, counts in grouped.items()]
+    stored = [_property_column(key, counts) for key, counts in grouped.items()]
+    return stored + (extra_columns(wb) if extras else [])
 
 
 def all_columns(wb: Workbench) -> dict[str, TableColumn]:
-    """Compound fields and stored properties by key (a property named like a field is shadowed)."""
+    """Compound fields, stored properties, prediction and score columns by key (a property named like a
+    field is shadowed)."""
     out = {c.key: c for c in property_columns(wb)}
     out.update({c.key: c for c in compound_columns()})
     return out
@@ -202,6 +239,10 @@ class CellValue:
     n_values: int
     conflict: bool
     tooltip: str
+    desirability: float | None = None  # under the chosen scoring profile (None: not scored)
+    level: str | None = None  # "good", "fair" or "poor": the traffic light of ``desirability``
+    pending: bool = False  # a prediction not computed yet (the background warm-up will fill it)
+    out_of_domain: bool = False  # a prediction for a compound outside the model's applicability domain
 
 
 def _cell(column: TableColumn, values: Sequence[tq.StoredValue]) -> CellValue:
@@ -221,7 +262,9 @@ def _cell(column: TableColumn, values: Sequence[tq.StoredValue]) -> CellValue:
                 converted = f"{format_number(x)} {unit}".strip()
                 lines.append(converted if converted == raw else f"{converted} (stored as {raw})")
             else:
-                lines.append(f"{raw} (not converted to {unit or 'the column unit'})" if column.numeric else raw)
+                lines.append(
+                    f"{raw} (not converted to {unit or 'the column unit'})" if column.numeric else raw
+                )
             lines[-1] += f"  — {v.source}, {v.method}"
         elif v.value_text:
             texts.append(v.value_text)
@@ -235,37 +278,324 @@ def _cell(column: TableColumn, values: Sequence[tq.StoredValue]) -> CellValue:
         head = f"{column.key}: {text}"
         if conflict:
             text += f" ({len(numbers)})"
-            head += (f" — median of {len(numbers)} differing values, "
-                     f"{format_number(min(numbers))}–{format_number(max(numbers))} {unit}".rstrip())
+            head += (
+                f" — median of {len(numbers)} differing values, "
+                f"{format_number(min(numbers))}–{format_number(max(numbers))} {unit}".rstrip()
+            )
         tip = head + "\n" + "\n".join(lines[:TOOLTIP_VALUES]) + more
         return CellValue(text, median, n, conflict, tip)
     if texts:
         distinct = list(dict.fromkeys(texts))
         conflict = len(distinct) > 1
         text = distinct[0] + (f" (+{len(distinct) - 1})" if conflict else "")
-        return CellValue(text, None, n, conflict, f"{column.key}\n" + "\n".join(lines[:TOOLTIP_VALUES]) + more)
+        return CellValue(
+            text, None, n, conflict, f"{column.key}\n" + "\n".join(lines[:TOOLTIP_VALUES]) + more
+        )
     if lines:  # numbers only in units that do not convert: show the first as stored
         first = values[0]
         text = f"{format_number(first.value or 0.0)} {unit_label(first.unit)}".strip() + " ?"
-        return CellValue(text, None, n, True, f"{column.key}: no value in {unit or 'the column unit'}\n"
-                         + "\n".join(lines[:TOOLTIP_VALUES]) + more)
+        return CellValue(
+            text,
+            None,
+            n,
+            True,
+            f"{column.key}: no value in {unit or 'the column unit'}\n"
+            + "\n".join(lines[:TOOLTIP_VALUES])
+            + more,
+        )
     return CellValue("", None, n, False, "")
 
 
-def property_cells(wb: Workbench, ids: Sequence[int], columns: Sequence[TableColumn]
-                   ) -> dict[int, dict[str, CellValue]]:
+def property_cells(
+    wb: Workbench, ids: Sequence[int], columns: Sequence[TableColumn]
+) -> dict[int, dict[str, CellValue]]:
     """Cells of ``columns`` for a screenful of compounds: id -> property key -> cell (absent when empty)."""
     props = [c for c in columns if c.is_property]
-    if not ids or not props:
-        return {}
-    by_key = {c.key: c for c in props}
-    grouped: dict[tuple[int, str], list[tq.StoredValue]] = {}
-    for v in tq.stored_values(wb.project.db, ids, list(by_key)):
-        grouped.setdefault((v.compound_id, v.property), []).append(v)
     out: dict[int, dict[str, CellValue]] = {}
-    for (cid, key), values in grouped.items():
-        out.setdefault(cid, {})[key] = _cell(by_key[key], values)
+    if not ids:
+        return out
+    if props:
+        by_key = {c.key: c for c in props}
+        grouped: dict[tuple[int, str], list[tq.StoredValue]] = {}
+        for v in tq.stored_values(wb.project.db, ids, list(by_key)):
+            grouped.setdefault((v.compound_id, v.property), []).append(v)
+        for (cid, key), values in grouped.items():
+            out.setdefault(cid, {})[key] = _cell(by_key[key], values)
+    predictions = [c for c in columns if c.kind == PREDICTION]
+    if predictions:
+        _add_prediction_cells(wb, ids, predictions, out)
+    for column in columns:
+        if column.kind == SCORE and not scoring_ready():  # the table asks for a background import
+            for cid in ids:
+                out.setdefault(cid, {})[column.key] = CellValue(
+                    "…", None, 0, False, "scoring is loading (in the background)", pending=True
+                )
+        elif column.kind == SCORE:
+            _add_profile_colours(wb, ids, column, columns, out)
     return out
+
+
+# ------------------------------------------------------------------------ predictions and scores
+
+
+def prediction_columns(wb: Workbench) -> list[TableColumn]:
+    """One column per promoted model, in the unit models are trained in (the property's default unit)."""
+    out = []
+    for row in wb.project.models.list(include_retired=False):
+        if row.status != "promoted":
+            continue
+        info = property_info(row.task)
+        unit = info.default_unit if info and "class" not in row.kind else None
+        out.append(
+            TableColumn(
+                PREDICTION_PREFIX + row.name,
+                row.task,
+                unit,
+                True,
+                False,
+                wb.project.models.count_predictions(row.id),
+                kind=PREDICTION,
+                source=row.name,
+            )
+        )
+    return out
+
+
+#: Names of the built-in profiles (``cryodesk.ml.scoring.BUILTIN_PROFILES``; a test keeps them equal).
+#: Listing columns must not import the ML stack: that costs seconds, and the first query waits for it.
+BUILTIN_PROFILE_NAMES = ("CPA candidate",)
+
+
+def score_columns(wb: Workbench) -> list[TableColumn]:
+    """One score column per scoring profile (built-in and saved in the project)."""
+    from cryodesk.engine.reconcile import PROFILES_KEY
+
+    saved = wb.project.view_state.get(PROFILES_KEY, {}) or {}
+    names = dict.fromkeys([*BUILTIN_PROFILE_NAMES, *saved])
+    return [
+        TableColumn(SCORE_PREFIX + name, f"score: {name}", None, True, False, kind=SCORE, source=name)
+        for name in names
+    ]
+
+
+def scoring_ready() -> bool:
+    """Whether scoring can run without first importing the ML stack (seconds, holding the GIL)."""
+    return "cryodesk.ml.scoring" in sys.modules
+
+
+def prepare_scoring() -> None:
+    """Import the scoring code (call off the GUI thread, before the first coloured screenful)."""
+    import cryodesk.ml.scoring  # noqa: F401
+
+
+def extra_columns(wb: Workbench) -> list[TableColumn]:
+    """Prediction and score columns, offered beside the stored properties."""
+    return prediction_columns(wb) + score_columns(wb)
+
+
+def desirability_level(d: float | None) -> str | None:
+    """The traffic light of a desirability: ``good`` (green), ``fair`` (amber), ``poor`` (red)."""
+    if d is None or d != d:
+        return None
+    return "good" if d >= GOOD_DESIRABILITY else "fair" if d >= FAIR_DESIRABILITY else "poor"
+
+
+def _keys_of(wb: Workbench, ids: Sequence[int]) -> dict[int, str]:
+    from cryodesk.store import quality_queries as qq
+
+    return {cid: key for cid, (key, _name) in qq.compound_keys(wb.project.db, ids).items()}
+
+
+def promoted_model(wb: Workbench, name: str) -> ModelRow | None:
+    """The promoted version of a model, read from the registry (no model code is imported: the
+    table's per-screenful read runs on the GUI thread)."""
+    return wb.project.models.promoted(name)
+
+
+def _prediction_values(wb: Workbench, column: TableColumn) -> dict[int, float]:
+    """Compound id -> cached prediction of a prediction column, every compound that has one."""
+    models = wb.project.models
+    row = promoted_model(wb, column.source)
+    if row is None:
+        raise CryoDeskError(f"no promoted model {column.source!r} (rolled back or retired?)")
+    db = wb.project.db
+    key = ("prediction", str(wb.project.path), row.id, models.count_predictions(row.id), tq.data_stamp(db))
+
+    def compute() -> dict[int, float]:
+        by_key = {str(k): cid for cid, k in tq.compound_column(db, "inchikey").items()}
+        return {
+            by_key[k]: p.value
+            for k, p in models.all_predictions(row.id).items()
+            if p.value is not None and k in by_key
+        }
+
+    return _cached(key, compute, _values_cache)
+
+
+def _prediction_cell(
+    column: TableColumn,
+    model_label: str,
+    value: float | None,
+    half_width: float | None,
+    in_domain: bool | None,
+) -> CellValue:
+    unit = unit_label(column.unit)
+    if value is None:
+        return CellValue("failed", None, 0, False, f"{model_label}: no prediction (features failed)")
+    # Two significant digits for the half-width: an interval is not known better than that.
+    text = format_number(value) + (f" ± {half_width:.2g}" if half_width is not None else "")
+    text = f"{text} {unit}".strip()
+    tip = f"{column.header}: {text}\nmodel {model_label}"
+    if half_width is not None:
+        tip += "; ± is the half-width of the model's prediction interval"
+    out_of_domain = in_domain is False
+    if out_of_domain:
+        text = "⚠ " + text
+        tip += "\n⚠ outside the model's applicability domain: the prediction is an extrapolation"
+    return CellValue(text, value, 1, False, tip, out_of_domain=out_of_domain)
+
+
+def _add_prediction_cells(
+    wb: Workbench, ids: Sequence[int], columns: Sequence[TableColumn], out: dict[int, dict[str, CellValue]]
+) -> None:
+    """Cached predictions only (one indexed read): missing ones are marked pending, never computed here."""
+    keys = _keys_of(wb, ids)
+    for column in columns:
+        row = promoted_model(wb, column.source)
+        if row is None:  # the model was retired or rolled back meanwhile
+            continue
+        stored = wb.project.models.read_predictions(row.id, list(keys.values()))
+        for cid, key in keys.items():
+            p = stored.get(key)
+            if p is None:
+                cell = CellValue(
+                    "…",
+                    None,
+                    0,
+                    False,
+                    f"{row.label}: not predicted yet (computing in the background)",
+                    pending=True,
+                )
+            else:
+                cell = _prediction_cell(column, row.label, p.value, p.uncertainty, p.in_domain)
+            out.setdefault(cid, {})[column.key] = cell
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileCell:
+    """A compound's score under a profile and the desirability of each of its terms (None: no input)."""
+
+    score: float | None
+    sd: float | None
+    coverage: float
+    desirability: dict[str, float | None]
+
+
+def profile_cells(wb: Workbench, profile: str, ids: Sequence[int] | None) -> dict[int, ProfileCell]:
+    """Per-compound score and per-property desirability under a saved (or built-in) profile.
+
+    ``ids`` None scores every compound with an input (cached per data stamp: the sort and filter of a
+    score column); a screenful of ids is scored directly (the delta method: no sampling).
+    """
+    import json
+
+    def compute() -> dict[int, ProfileCell]:
+        out = {}
+        for s in wb.rank_compounds(profile, None if ids is None else list(ids), method="delta"):
+            if s.compound_id is None:
+                continue
+            scored = s.coverage > 0
+            out[s.compound_id] = ProfileCell(
+                s.score if scored else None, s.sd if scored else None, s.coverage, dict(s.desirability)
+            )
+        return out
+
+    if ids is not None:
+        return compute()
+    found = wb.scoring_profiles().get(profile)
+    if found is None:
+        raise CryoDeskError(f"no scoring profile named {profile!r}")
+    key = (
+        "profile",
+        str(wb.project.path),
+        json.dumps(found.to_dict(), sort_keys=True, default=str),
+        tq.data_stamp(wb.project.db),
+    )
+    return _cached(key, compute, _values_cache)
+
+
+def _colour_predictions(
+    profile: Profile, columns: Sequence[TableColumn], out: dict[int, dict[str, CellValue]]
+) -> None:
+    """A prediction cell gets the desirability of the predicted value itself (not of "the value",
+    which prefers a measurement), converted from the model's unit into the term's."""
+    from cryodesk.ml.scoring import desirability
+
+    terms = {t.key: t for t in profile.terms}
+    for column in columns:
+        term = terms[column.label]
+        lin = (1.0, 0.0)
+        if term.unit and column.unit and (canonical_unit(term.unit) or term.unit) != column.unit:
+            found = _linear(column.unit, canonical_unit(term.unit) or term.unit)
+            if found is None:
+                continue  # units that do not convert: no colour rather than a wrong one
+            lin = found
+        for row in out.values():
+            cell = row.get(column.key)
+            if cell is None or cell.value is None:
+                continue
+            d = float(desirability(term, cell.value * lin[0] + lin[1]))
+            row[column.key] = replace(
+                cell,
+                desirability=d,
+                level=desirability_level(d),
+                tooltip=cell.tooltip + f"\ndesirability {d:.2f} ({desirability_level(d)}) "
+                f"of the predicted value under {profile.name!r}",
+            )
+
+
+def _add_profile_colours(
+    wb: Workbench,
+    ids: Sequence[int],
+    score_column: TableColumn,
+    columns: Sequence[TableColumn],
+    out: dict[int, dict[str, CellValue]],
+) -> None:
+    """The score cell, and desirability + traffic light on the cells of the profile's properties."""
+    profile = wb.scoring_profiles().get(score_column.source)
+    if profile is None:
+        return
+    targets: dict[str, list[str]] = {}  # term key -> shown stored-property columns of that property
+    for c in columns:
+        if c.is_property and c.key in profile.keys:
+            targets.setdefault(c.key, []).append(c.key)
+    _colour_predictions(
+        profile, [c for c in columns if c.kind == PREDICTION and c.label in profile.keys], out
+    )
+    for cid, cell in profile_cells(wb, profile.name, ids).items():
+        row = out.setdefault(cid, {})
+        if cell.score is not None:
+            text = f"{cell.score:.2f}" + (f" ± {cell.sd:.2f}" if cell.sd else "")
+            tip = (
+                f"score under {profile.name!r}: {text} (coverage {cell.coverage:.0%} of the weight)\n"
+                + "\n".join(
+                    f"{k}: desirability {'—' if d is None else f'{d:.2f}'}"
+                    for k, d in cell.desirability.items()
+                )
+            )
+            row[score_column.key] = CellValue(
+                text, cell.score, 1, False, tip, cell.score, desirability_level(cell.score)
+            )
+        for term, d in cell.desirability.items():
+            if d is None:
+                continue
+            for key in targets.get(term, []):
+                existing = row.get(key)
+                if existing is not None and not existing.pending:
+                    note = f"\ndesirability {d:.2f} ({desirability_level(d)}) under {profile.name!r}"
+                    row[key] = replace(
+                        existing, desirability=d, level=desirability_level(d), tooltip=existing.tooltip + note
+                    )
 
 
 # ------------------------------------------------------------------------------- sorting, filtering
@@ -284,6 +614,14 @@ def column_values(wb: Workbench, column: TableColumn) -> dict[int, Any]:
 
 def _column_values(wb: Workbench, column: TableColumn) -> dict[int, Any]:
     db = wb.project.db
+    if column.kind == PREDICTION:
+        return _prediction_values(wb, column)
+    if column.kind == SCORE:
+        return {
+            cid: cell.score
+            for cid, cell in profile_cells(wb, column.source, None).items()
+            if cell.score is not None
+        }
     if not column.is_property:
         if column.key == "n_values":
             return tq.value_counts(db)
@@ -305,7 +643,12 @@ class RangeFilter:
         unit = unit_label(column.unit) if column else ""
         lo = "" if self.low is None else format_number(self.low)
         hi = "" if self.high is None else format_number(self.high)
-        return f"{self.key} {lo}…{hi} {unit}".strip()
+        name = self.key
+        if column is not None and column.kind == PREDICTION:
+            name = f"{column.label} pred"
+        elif column is not None and column.kind == SCORE:
+            name = column.label
+        return f"{name} {lo}…{hi} {unit}".strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,12 +719,23 @@ def select_ids(wb: Workbench, query: TableQuery) -> list[int]:
         column = columns.get(r.key)
         if column is None or not column.numeric:
             raise CryoDeskError(f"no numeric column {r.key!r} to filter on")
-        if column.is_property:
+        if column.kind:  # predictions and scores: filtered on the values the column sorts on
+            values = column_values(wb, column)
+            inside = {
+                i
+                for i, v in values.items()
+                if (r.low is None or v >= r.low) and (r.high is None or v <= r.high)
+            }
+        elif column.is_property:
             inside = set(tq.ids_in_range(db, column.key, column.conversion_table(), r.low, r.high))
         elif column.key == "n_values":
             counts = tq.value_counts(db)
-            inside = {i for i in ids if (r.low is None or counts.get(i, 0) >= r.low)
-                      and (r.high is None or counts.get(i, 0) <= r.high)}
+            inside = {
+                i
+                for i in ids
+                if (r.low is None or counts.get(i, 0) >= r.low)
+                and (r.high is None or counts.get(i, 0) <= r.high)
+            }
         else:
             inside = set(tq.compound_ids_in_range(db, column.key, r.low, r.high))
         ids = [i for i in ids if i in inside]
@@ -409,12 +763,15 @@ class ColumnSummary:
     texts: tuple[tuple[str, int], ...] = ()
 
 
-def column_summary(wb: Workbench, column: TableColumn, ids: Sequence[int] | None = None,
-                   bins: int = 30) -> ColumnSummary:
+def column_summary(
+    wb: Workbench, column: TableColumn, ids: Sequence[int] | None = None, bins: int = 30
+) -> ColumnSummary:
     """Minimum, maximum and a histogram of a numeric column (or the text values of a text column)."""
     if not column.numeric:
         texts = tuple(tq.distinct_texts(wb.project.db, column.key)) if column.is_property else ()
-        return ColumnSummary(column.key, None, None, sum(n for _, n in texts), np.zeros(0), np.zeros(0), texts)
+        return ColumnSummary(
+            column.key, None, None, sum(n for _, n in texts), np.zeros(0), np.zeros(0), texts
+        )
     values = column_values(wb, column)
     if ids is not None:
         values = {i: values[i] for i in ids if i in values}
@@ -448,8 +805,14 @@ def plot_data(wb: Workbench, ids: Sequence[int], x_key: str, y_key: str) -> Plot
         raise CryoDeskError(f"no column {exc.args[0]!r} to plot") from None
     xs, ys = column_values(wb, xc), column_values(wb, yc)
     keep = [i for i in ids if i in xs and i in ys]
-    return PlotData(np.asarray(keep, np.int64), np.asarray([float(xs[i]) for i in keep], float),
-                    np.asarray([float(ys[i]) for i in keep], float), xc, yc, len(ids) - len(keep))
+    return PlotData(
+        np.asarray(keep, np.int64),
+        np.asarray([float(xs[i]) for i in keep], float),
+        np.asarray([float(ys[i]) for i in keep], float),
+        xc,
+        yc,
+        len(ids) - len(keep),
+    )
 
 
 # ------------------------------------------------------------------------ chemical space summaries
@@ -533,11 +896,19 @@ def clusters(wb: Workbench, cutoff: float = 0.35, progress: Progress | None = No
         groups = [] if result is None else [ids[m] for m in result.clusters]
         rows = {r.id: r for r in project.compounds.rows_by_ids([int(g[0]) for g in groups])}
         infos = tuple(
-            ClusterInfo(n + 1, len(g), int(g[0]), rows[int(g[0])].smiles if int(g[0]) in rows else "",
-                        rows[int(g[0])].name if int(g[0]) in rows else None, tuple(int(i) for i in g))
-            for n, g in enumerate(groups))
-        return ClusterTable(cutoff, infos, int(len(ids)), sum(1 for g in groups if len(g) == 1),
-                            len(fps.failures))
+            ClusterInfo(
+                n + 1,
+                len(g),
+                int(g[0]),
+                rows[int(g[0])].smiles if int(g[0]) in rows else "",
+                rows[int(g[0])].name if int(g[0]) in rows else None,
+                tuple(int(i) for i in g),
+            )
+            for n, g in enumerate(groups)
+        )
+        return ClusterTable(
+            cutoff, infos, int(len(ids)), sum(1 for g in groups if len(g) == 1), len(fps.failures)
+        )
 
     key = ("clusters", str(project.path), project.compounds.change_stamp(), round(cutoff, 4))
     return _cached(key, compute)
@@ -566,7 +937,7 @@ def scaffolds(wb: Workbench, progress: Progress | None = None) -> list[ScaffoldG
         groups: dict[str, list[int]] = {}
         step = 500
         for start in range(0, len(rows), step):
-            chunk = rows[start:start + step]
+            chunk = rows[start : start + step]
             for (cid, _), scaffold in zip(chunk, murcko_scaffolds([s for _, s in chunk]), strict=True):
                 if scaffold is not None:
                     groups.setdefault(scaffold, []).append(cid)
@@ -603,25 +974,31 @@ class QueryPreview:
     similarity_ok: bool
 
 
-def preview_query(text: str, width: int = 260, height: int = 180, mode: str = "auto",
-                  dark: bool = False) -> QueryPreview:
+def preview_query(
+    text: str, width: int = 260, height: int = 180, mode: str = "auto", dark: bool = False
+) -> QueryPreview:
     """Parse and draw a substructure/similarity query (SMILES or SMARTS); explain why if it is invalid."""
     from cryodesk.chem import depict_png, parse_smiles
     from cryodesk.chem.search import SubstructureQueryError, parse_query
 
     text = text.strip()
     if not text:
-        return QueryPreview(text, False, None, "Type a SMILES (e.g. OCC(O)CO) or SMARTS (e.g. [OX2H][CX4]).",
-                            None, False)
+        return QueryPreview(
+            text, False, None, "Type a SMILES (e.g. OCC(O)CO) or SMARTS (e.g. [OX2H][CX4]).", None, False
+        )
     try:
         mol, used = parse_query(text, mode)  # type: ignore[arg-type]
     except SubstructureQueryError:
         reason = (parse_smiles(text).error or "unreadable").rstrip(".")
-        return QueryPreview(text, False, None, f"Not a valid query. {reason}. Not valid SMARTS either.",
-                            None, False)
+        return QueryPreview(
+            text, False, None, f"Not a valid query. {reason}. Not valid SMARTS either.", None, False
+        )
     png = depict_png(mol, width, height, dark=dark, background="transparent")
-    note = ("Read as SMILES: matches compounds containing this structure." if used == "smiles" else
-            "Read as SMARTS: a pattern; similarity search needs a SMILES.")
+    note = (
+        "Read as SMILES: matches compounds containing this structure."
+        if used == "smiles"
+        else "Read as SMARTS: a pattern; similarity search needs a SMILES."
+    )
     return QueryPreview(text, True, used, note, png, used == "smiles")
 
 
@@ -758,7 +1135,9 @@ def _median_in(values: Sequence[tuple[float, str | None]], target: str) -> list[
     return out
 
 
-def _store_values(wb: Workbench, keys: Sequence[str], prop: str) -> dict[str, list[tuple[float, str | None, str]]]:
+def _store_values(
+    wb: Workbench, keys: Sequence[str], prop: str
+) -> dict[str, list[tuple[float, str | None, str]]]:
     found: dict[str, list[tuple[float, str | None, str]]] = {}
     for key, value, unit, source in tq.values_by_key(wb.project.db, keys, prop):
         found.setdefault(key, []).append((value, unit, source))
@@ -810,8 +1189,10 @@ def mixture_report(wb: Workbench, name: str) -> MixtureReport | None:
             problems.extend(f"Missing {m.describe()}." for m in exc.missing)
             # Solutes given per volume still have per-litre figures; only the water remainder is unknown.
             breakdown = solve_composition(composition, allow_partial=True)
-            problems.append("Water per litre, % w/w, molality and mole fractions need those values; "
-                            "CryoDesk does not guess them.")
+            problems.append(
+                "Water per litre, % w/w, molality and mole fractions need those values; "
+                "CryoDesk does not guess them."
+            )
     except MissingQuantityError:
         problems.append("No per-litre breakdown: the missing values above are needed for every component.")
     except (CompositionError, UnitError, ValueError) as exc:
@@ -830,11 +1211,16 @@ def mixture_report(wb: Workbench, name: str) -> MixtureReport | None:
             pure[c.name] = PureTg.from_replicates(tg_k, f"store: tg ({sources})")
         elif tm_k:
             sources = ", ".join(sorted({s for _v, _u, s in tms[c.inchikey]}))
-            pure[c.name] = PureTg.from_melting_point(statistics.median(tm_k), f"store: melting_point ({sources})")
+            pure[c.name] = PureTg.from_melting_point(
+                statistics.median(tm_k), f"store: melting_point ({sources})"
+            )
         if c.name in pure:
             p = pure[c.name]
-            tg_text[c.name] = f"{p.value_K:.1f} ± {p.sigma_K:.1f} K ({p.basis.value}; " + (
-                p.note or f"{p.n_values} value" + ("s" if p.n_values > 1 else "")) + ")"
+            tg_text[c.name] = (
+                f"{p.value_K:.1f} ± {p.sigma_K:.1f} K ({p.basis.value}; "
+                + (p.note or f"{p.n_values} value" + ("s" if p.n_values > 1 else ""))
+                + ")"
+            )
 
     component_rows = []
     rho_by_name: dict[str, SourcedValue] = {}
@@ -846,23 +1232,45 @@ def mixture_report(wb: Workbench, name: str) -> MixtureReport | None:
         rho = (props.density if props else None) or (defaults.density if defaults else None)
         if rho is not None:
             rho_by_name[c.name] = rho
-        component_rows.append(ComponentInfo(
-            c.name, c.amount, c.unit, c.role, c.note, c.inchikey, ids.get(c.inchikey or ""),
-            f"{mw.value:.2f} g/mol" if mw else "",
-            f"{rho.value:g} g/mL" if rho else "",
-            tg_text.get(c.name, "" if c.role in (ComponentRole.WATER, ComponentRole.CARRIER)
-                        else "no Tg or melting point stored"),
-            mw.basis if mw else "", rho.basis if rho else "",
-        ))
+        component_rows.append(
+            ComponentInfo(
+                c.name,
+                c.amount,
+                c.unit,
+                c.role,
+                c.note,
+                c.inchikey,
+                ids.get(c.inchikey or ""),
+                f"{mw.value:.2f} g/mol" if mw else "",
+                f"{rho.value:g} g/mL" if rho else "",
+                tg_text.get(
+                    c.name,
+                    ""
+                    if c.role in (ComponentRole.WATER, ComponentRole.CARRIER)
+                    else "no Tg or melting point stored",
+                ),
+                mw.basis if mw else "",
+                rho.basis if rho else "",
+            )
+        )
 
     tg, curve, solute_fraction, tg_problems = _tg_estimate(breakdown, pure, rho_by_name)
-    return MixtureReport(mixture, tuple(component_rows), breakdown, tuple(problems), tg, tuple(tg_problems),
-                         curve, solute_fraction, pure)
+    return MixtureReport(
+        mixture,
+        tuple(component_rows),
+        breakdown,
+        tuple(problems),
+        tg,
+        tuple(tg_problems),
+        curve,
+        solute_fraction,
+        pure,
+    )
 
 
-def _tg_estimate(breakdown: CompositionBreakdown | None, pure: dict[str, PureTg],
-                 densities: dict[str, SourcedValue]
-                 ) -> tuple[TgPrediction | None, TgCurve | None, float | None, list[str]]:
+def _tg_estimate(
+    breakdown: CompositionBreakdown | None, pure: dict[str, PureTg], densities: dict[str, SourcedValue]
+) -> tuple[TgPrediction | None, TgCurve | None, float | None, list[str]]:
     from cryodesk.mixtures import MissingQuantityError
     from cryodesk.mixtures.glass_transition import GlassFormer, MixtureTgModel
 
@@ -878,11 +1286,14 @@ def _tg_estimate(breakdown: CompositionBreakdown | None, pure: dict[str, PureTg]
         share = f"w = {fractions.get(row.name, 0.0):.3f}"
         if tg is None:
             exclude.append(row.name)
-            problems.append(f"{row.name} ({share}) left out of the Tg estimate: no Tg or melting point stored.")
+            problems.append(
+                f"{row.name} ({share}) left out of the Tg estimate: no Tg or melting point stored."
+            )
         elif row.name not in densities:
             exclude.append(row.name)
-            problems.append(f"{row.name} ({share}) left out of the Tg estimate: no density for its "
-                            "Simha–Boyer k.")
+            problems.append(
+                f"{row.name} ({share}) left out of the Tg estimate: no density for its Simha–Boyer k."
+            )
         else:
             formers.append(GlassFormer(row.name, tg, None, densities[row.name]))
     if not formers:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QStackedWidget,
     QTableWidget,
@@ -156,6 +157,13 @@ class CompoundDetailPanel(QWidget):
         identity.setSpacing(4)
         for widget in (self.name_label, self.inchikey_label, self.formula_label, self.smiles_label):
             identity.addWidget(widget)
+        self.view3d_button = QPushButton("3D view", content)  # issue 13: ETKDG conformer window
+        self.view3d_button.setToolTip("Rotatable 3D structure: ETKDG conformer, and COD crystals if stored")
+        self.view3d_button.clicked.connect(self._open_3d)
+        identity.addWidget(self.view3d_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.toxicity_button = QPushButton("Toxicity profile", content)  # issue 13: assays, AOPs, predictions
+        self.toxicity_button.clicked.connect(self._open_toxicity)
+        identity.addWidget(self.toxicity_button, 0, Qt.AlignmentFlag.AlignLeft)
         identity.addStretch(1)
         top = QHBoxLayout()
         top.addWidget(self.structure, 0)
@@ -227,6 +235,22 @@ class CompoundDetailPanel(QWidget):
                 return found
             widget = widget.parentWidget()
         return None
+
+    def _open_3d(self) -> None:
+        from cryodesk.gui.view3d import crystal_ids, open_compound_3d
+
+        wb = self._workbench()
+        if self.detail is not None and wb is not None:
+            c = self.detail.compound
+            cod = crystal_ids(self.detail)
+            self.view3d_window = open_compound_3d(self, wb, c.inchikey, c.name or c.inchikey, cod)
+
+    def _open_toxicity(self) -> None:
+        from cryodesk.gui.toxicity_view import open_toxicity_view
+
+        wb = self._workbench()
+        if self.detail is not None and wb is not None:
+            self.toxicity_window = open_toxicity_view(self, wb, [self.detail.compound.inchikey])
 
     def _load_lazy_tab(self) -> None:
         """Read the open Evidence / Lineage tab for the shown compound, once per compound."""

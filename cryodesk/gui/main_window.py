@@ -31,7 +31,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -75,10 +75,12 @@ from cryodesk.gui.jobs_panel import JobsPanel
 from cryodesk.gui.latency_probe import EventLoopLatencyProbe
 from cryodesk.gui.logging_setup import log_file_path
 from cryodesk.gui.mixtures_view import MixturesView
+from cryodesk.gui.models_view import ModelsView
 from cryodesk.gui.molecule_table import (
     INCHIKEY_ROLE,
     PROPERTY_COLUMN_WIDTH,
     Column,
+    MoleculesExtras,
     MoleculeTableModel,
     MoleculeTableView,
 )
@@ -110,6 +112,7 @@ SETTINGS_WIDTHS = "table/widths"
 SETTINGS_HIDDEN = "table/hidden_columns"
 SETTINGS_RECENT = "project/recent"
 MOLECULES_TAB, MIXTURES_TAB = 0, 1
+MODELS_TAB = 2
 HIDEABLE_COLUMNS = (Column.INCHIKEY, Column.FORMULA, Column.MW, Column.VALUES)
 
 
@@ -247,6 +250,7 @@ class MainWindow(QMainWindow):
         settings = gui_settings()
         self.theme = theme.apply_theme(str(settings.value(theme.SETTINGS_KEY, theme.LIGHT) or theme.LIGHT))
         self.hub = SelectionHub(self)
+        self.undo_stack = QUndoStack(self)  # user edits (mixture drafts, row lists): Edit ▸ Undo/Redo
         self.latency_probe = EventLoopLatencyProbe(parent=self)
         # Long jobs get a pool of their own: a job's relay thread waits for its child process for
         # minutes and must not take one of the few threads the views' short reads share.
@@ -272,12 +276,14 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notice_bar)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.table, 1)
-        self.mixtures = MixturesView(self._workbench, self)
+        self.mixtures = MixturesView(self._workbench, self, undo_stack=self.undo_stack)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("CentralTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(molecules, "Molecules")
         self.tabs.addTab(self.mixtures, "Mixtures")
+        self.models = ModelsView(self._workbench, self.hub, self)
+        self.tabs.addTab(self.models, "Models")
         self.setCentralWidget(self.tabs)
         self._molecule_layout: Any = None  # the docks' layout while the Mixtures page has the whole window
 
@@ -293,7 +299,8 @@ class MainWindow(QMainWindow):
         self.structure_query = StructureQueryPanel(self._workbench, self)
         self.query_dock = self._dock("Structure query", "StructureQueryDock", self.structure_query,
                                      Qt.DockWidgetArea.RightDockWidgetArea)
-        self.row_lists = RowListPanel(self._workbench, self)
+        self.row_lists = RowListPanel(self._workbench, self, undo_stack=self.undo_stack)
+        self.row_lists.selection = self.selected_ids
         self.row_lists_dock = self._dock("Row lists", "RowListDock", self.row_lists,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
         self.scatter = ScatterPlotView(self._workbench, self.hub, self)
@@ -394,6 +401,14 @@ class MainWindow(QMainWindow):
                                                  "Show every compound again (search, subsets and filters)")
         self.molecules_action = self._action("&Molecules", lambda: self.tabs.setCurrentIndex(MOLECULES_TAB), "Ctrl+1")
         self.mixtures_action = self._action("Mi&xtures", lambda: self.tabs.setCurrentIndex(MIXTURES_TAB), "Ctrl+2")
+        self.models_action = self._action("Mo&dels and predictions", lambda: self.tabs.setCurrentIndex(MODELS_TAB),
+                                          "Ctrl+3")
+        self.train_action = self._action("&Train a model…", self._open_train_dialog, "Ctrl+T", None,
+                                         "Train and register a model on a property or assay of this project")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
         self.about_action = self._action(f"&About {APP_NAME}", lambda: self.show_about(ABOUT_TAB))
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.sources_action = self._action("&Data sources", lambda: self.show_about(SOURCES_TAB), None, None,
@@ -423,6 +438,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.seed_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        self.edit_menu = bar.addMenu("&Edit")
+        self.edit_menu.addAction(self.undo_action)
+        self.edit_menu.addAction(self.redo_action)
+        self.molecule_extras = MoleculesExtras(self)  # paste (Ctrl+V), profile colours, prediction warm-up
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(self.molecule_extras.paste_action)
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addAction(self.find_action)
         self.view_menu.addAction(self.structure_action)
@@ -431,6 +452,9 @@ class MainWindow(QMainWindow):
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.molecules_action)
         self.view_menu.addAction(self.mixtures_action)
+        self.view_menu.addAction(self.models_action)
+        self.crystal_3d_action = self.view_menu.addAction("Crystal structure in &3D…", self.open_crystal_3d)  # issue 13
+        self.toxicity_action = self.view_menu.addAction("&Toxicity profile of selection", self.open_toxicity_view)  # issue 13
         self.columns_menu = self.view_menu.addMenu("&Columns")
         self.columns_menu.setObjectName("ColumnsMenu")
         self.columns_menu.aboutToShow.connect(lambda: self._fill_columns_menu(self.columns_menu, None))
@@ -446,6 +470,10 @@ class MainWindow(QMainWindow):
             if dock in shortcuts:
                 toggle.setShortcut(QKeySequence(shortcuts[dock]))
             self.view_menu.addAction(toggle)
+        models_menu = bar.addMenu("&Models")
+        models_menu.addAction(self.train_action)
+        models_menu.addAction(self.models_action)
+        self.screen_action = models_menu.addAction("&Screen a library…", self.open_screening_dialog)  # issue 12
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.sources_action)
         help_menu.addAction(self.about_action)
@@ -462,6 +490,8 @@ class MainWindow(QMainWindow):
         self.toolbar.addSeparator()
         self.toolbar.addWidget(QLabel(" Search ", self))
         self.toolbar.addWidget(self.search_box)
+        self.toolbar.addWidget(QLabel("  Colour by ", self))
+        self.toolbar.addWidget(self.molecule_extras.profile_box)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.view_menu.addAction(self.toolbar.toggleViewAction())
 
@@ -531,7 +561,7 @@ class MainWindow(QMainWindow):
     def _on_page_changed(self, index: int) -> None:
         # The docks serve the molecules table; the mixtures page needs the height (its tables and plot),
         # so it gets the whole window and the molecules layout comes back as it was.
-        if index == MIXTURES_TAB and self._molecule_layout is None:
+        if index in (MIXTURES_TAB, MODELS_TAB) and self._molecule_layout is None:
             self._molecule_layout = self.saveState()
             for dock in self._docks():
                 dock.hide()
@@ -556,7 +586,9 @@ class MainWindow(QMainWindow):
         self.filter_bar.reset()
         self.filter_panel.clear()
         self.hub.clear(self)
-        for view in (self.scatter, self.clusters, self.scaffolds, self.structure_query, self.jobs, self.mixtures):
+        self.undo_stack.clear()  # the commands act on the project that was open
+        for view in (self.scatter, self.clusters, self.scaffolds, self.structure_query, self.jobs, self.mixtures,
+                     self.models):
             view.reset()
         self.row_lists.read_only = read_only
         self.jobs.read_only = read_only
@@ -567,6 +599,7 @@ class MainWindow(QMainWindow):
         self.row_lists.refresh()
         self.jobs.refresh()
         self.mixtures.refresh()
+        self.models.refresh()
         self.project_opened.emit(str(project.path))
 
     def _update_actions(self) -> None:
@@ -657,6 +690,53 @@ class MainWindow(QMainWindow):
         clear.triggered.connect(lambda: gui_settings().setValue(SETTINGS_RECENT, []))
 
     # -- theme ----------------------------------------------------------------------------------------
+    def open_crystal_3d(self, path: str | None = None, cod_id: str | None = None) -> Any:
+        """Unit cell and packing of a CIF file or a COD entry (7 digits) in a 3D window (issue 13)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from cryodesk.gui.view3d import open_crystal_3d
+
+        if path is None and cod_id is None:
+            text, ok = QInputDialog.getText(self, "Crystal structure in 3D",
+                                            "COD id (7 digits), or leave empty to choose a CIF file:")
+            if not ok:
+                return None
+            cod_id = text.strip() or None
+            if cod_id is None:
+                path, _ = QFileDialog.getOpenFileName(self, "Open CIF", "", "CIF files (*.cif);;All files (*)")
+                if not path:
+                    return None
+        self.crystal_3d_window = open_crystal_3d(self, self.wb, path=path, cod_id=cod_id)
+        return self.crystal_3d_window
+
+    def open_toxicity_view(self, inchikeys: list[str] | None = None) -> Any:
+        """Toxicity profile of the selected compound, or a comparison of the selected ones (issue 13)."""
+        from cryodesk.gui.toxicity_view import open_toxicity_view
+
+        if inchikeys is None:
+            inchikeys = [r.inchikey for r in self.wb.compound_rows(self.selected_ids()[:12])]
+        if not inchikeys:
+            self.statusBar().showMessage("Select one or more compounds to see their toxicity profile.", 5000)
+            return None
+        self.toxicity_window = open_toxicity_view(self, self.wb, inchikeys)
+        return self.toxicity_window
+
+    def open_screening_dialog(self) -> Any:
+        """Show the screening dialog (non-modal, one per window); its hits land as a row list (issue 12)."""
+        from cryodesk.gui.screening_dialog import ScreeningDialog
+
+        dialog = getattr(self, "screening_dialog", None)
+        if dialog is None:
+            dialog = self.screening_dialog = ScreeningDialog(self._workbench, self)
+            dialog.screen_finished.connect(lambda _result: self.row_lists.refresh())
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def _open_train_dialog(self) -> None:
+        self.tabs.setCurrentIndex(MODELS_TAB)
+        self.models.open_train_dialog()
+
     def _depiction_renderer(self) -> Any:
         dark = self.theme == theme.DARK
         return lambda smiles, width, height: views.depiction_png(smiles, width, height, dark)
@@ -667,7 +747,7 @@ class MainWindow(QMainWindow):
         gui_settings().setValue(theme.SETTINGS_KEY, self.theme)
         self.theme_actions[self.theme].setChecked(True)
         self.depictions.set_renderer(self._depiction_renderer())
-        for view in (self.scatter, self.mixtures):
+        for view in (self.scatter, self.mixtures, self.models):
             view.apply_theme()
         for row in self.filter_panel.rows:
             if hasattr(row, "apply_theme"):
@@ -1218,6 +1298,7 @@ class MainWindow(QMainWindow):
                  self.clusters.slot, self.scaffolds.slot, self.structure_query.search_slot,
                  self.structure_query.preview_slot, self.row_lists.slot, self.jobs.slot, self.jobs.control_slot,
                  self.jobs.errors_slot, self.mixtures.names_slot, self.mixtures.report_slot]
+        slots += self.models.slots()
         return slots
 
     def _stop_tasks(self) -> None:
@@ -1231,7 +1312,7 @@ class MainWindow(QMainWindow):
         for slot in self._all_slots():
             slot.discard()
         self.depictions.shutdown()
-        for pool in (QThreadPool.globalInstance(), self.job_pool):
+        for pool in (QThreadPool.globalInstance(), self.job_pool, self.models.train_pool, self.models.warm_pool):
             if not pool.waitForDone(SHUTDOWN_WAIT_MS):
                 log.warning("background tasks did not stop within %d ms", SHUTDOWN_WAIT_MS)
 
@@ -1244,6 +1325,7 @@ class MainWindow(QMainWindow):
         self.jobs.timer.stop()
         self.hub.blockSignals(True)
         self._save_layout()
+        self.molecule_extras.shutdown()
         self._stop_tasks()
         self.wb.close()
 

@@ -6,6 +6,9 @@ source, or recalled from the literature and not checked), the per-litre breakdow
 molar masses and densities with their bases, the constants that are missing (never guessed), and a
 Gordon–Taylor solution-Tg estimate with its uncertainty from the pure-component Tg values stored in
 the project, with the Tg-versus-concentration curve at the mixture's solute proportions.
+
+Beside the recipe page, the *Designer* tab (:mod:`cryodesk.gui.mixture_designer`) edits a draft mixture
+with live predictions, and the *Compare* tab puts several mixtures (the draft included) side by side.
 """
 
 from __future__ import annotations
@@ -14,25 +17,29 @@ import html
 import threading
 from collections.abc import Callable, Sequence
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from cryodesk.engine.mixture_design import Comparison, compare_mixtures
 from cryodesk.engine.service import Workbench
 from cryodesk.engine.views import (
     MixtureReport,
@@ -41,20 +48,33 @@ from cryodesk.engine.views import (
     mixture_status_kind,
     mixture_statuses,
 )
-from cryodesk.gui.theme import plot_colours
+from cryodesk.gui.mixture_designer import MixtureDesigner, plot_tg_curve, style_plot
 from cryodesk.gui.worker import ProgressFn, TaskSlot
 
 WorkbenchRef = Callable[[], Workbench]
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_STYLE = {
     "confirmed": ("#2b8a3e", "Confirmed against the published source"),
-    "recalled": ("#c92a2a", "Recalled from the literature — not checked against the source; verify before use"),
+    "recalled": (
+        "#c92a2a",
+        "Recalled from the literature — not checked against the source; verify before use",
+    ),
     "partial": ("#e67700", "Partly checked against the source"),
     "other": ("#868e96", "Status not stated"),
 }
-COMPONENT_HEADERS = ("Component", "Amount", "Unit", "Role", "Molar mass", "Density (neat)", "Pure Tg used", "Note")
+COMPONENT_HEADERS = (
+    "Component",
+    "Amount",
+    "Unit",
+    "Role",
+    "Molar mass",
+    "Density (neat)",
+    "Pure Tg used",
+    "Note",
+)
 BREAKDOWN_HEADERS = ("Component", "g/L", "mol/L", "% w/v", "% w/w", "% v/v", "mol/kg water", "mole fraction")
 PLOT_HEIGHT = 300
+RECIPE_TAB, DESIGNER_TAB, COMPARE_TAB = 0, 1, 2
 
 
 def _table(headers: Sequence[str], parent: QWidget) -> QTableWidget:
@@ -111,25 +131,43 @@ class MixturesView(QWidget):
 
     report_shown = Signal(object)  # MixtureReport
     names_loaded = Signal(list)
+    comparison_shown = Signal(object)  # Comparison
 
-    def __init__(self, workbench: WorkbenchRef, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, workbench: WorkbenchRef, parent: QWidget | None = None, undo_stack: QUndoStack | None = None
+    ) -> None:
         super().__init__(parent)
         import pyqtgraph as pg
 
         self.setObjectName("MixturesView")
         self._workbench = workbench
         self.report: MixtureReport | None = None
+        self.comparison: Comparison | None = None
+        self._select_after_refresh: str | None = None  # a mixture just saved from the designer
         self.list = QListWidget(self)
         self.list.setObjectName("MixtureList")
-        self.list.currentItemChanged.connect(lambda item, _prev: self.show_mixture(item.data(NAME_ROLE))
-                                             if item is not None else None)
+        self.list.currentItemChanged.connect(
+            lambda item, _prev: self.show_mixture(item.data(NAME_ROLE)) if item is not None else None
+        )
         self.list_caption = QLabel(self)
         self.list_caption.setWordWrap(True)
+        self.design_button = QPushButton("Open in designer", self)
+        self.design_button.setObjectName("OpenInDesigner")
+        self.design_button.setToolTip(
+            "Edit a copy of this mixture in the designer (the stored recipe is kept)"
+        )
+        self.design_button.clicked.connect(lambda: self.open_in_designer(self.current_name()))
+        self.new_design_button = QPushButton("New design", self)
+        self.new_design_button.clicked.connect(lambda: self.open_in_designer(None))
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(QLabel("<b>Stored mixtures</b>", left))
         left_layout.addWidget(self.list, 1)
+        design_row = QHBoxLayout()
+        design_row.addWidget(self.design_button)
+        design_row.addWidget(self.new_design_button)
+        left_layout.addLayout(design_row)
         left_layout.addWidget(self.list_caption)
 
         page = QWidget(self)
@@ -193,15 +231,24 @@ class MixturesView(QWidget):
         self.placeholder = QLabel("Choose a mixture on the left.", self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
-        right = QWidget(self)
-        right_layout = QVBoxLayout(right)
+        recipe = QWidget(self)
+        right_layout = QVBoxLayout(recipe)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.placeholder)
         right_layout.addWidget(self.scroll)
         self.scroll.hide()
+        self.designer = MixtureDesigner(workbench, self, undo_stack)
+        self.designer.saved.connect(self._on_design_saved)
+        self.names_loaded.connect(self.designer.set_reference_names)
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("MixturePages")
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(recipe, "Recipe")
+        self.pages.addTab(self.designer, "Designer")
+        self.pages.addTab(self._build_compare_page(), "Compare")
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([250, 900])
         layout = QVBoxLayout(self)
@@ -211,22 +258,108 @@ class MixturesView(QWidget):
 
         self.names_slot = TaskSlot("mixture names", parent=self)
         self.names_slot.finished.connect(self._on_names)
-        self.names_slot.failed.connect(lambda e: self.list_caption.setText(f"Could not list the mixtures: {e}"))
+        self.names_slot.failed.connect(
+            lambda e: self.list_caption.setText(f"Could not list the mixtures: {e}")
+        )
         self.report_slot = TaskSlot("mixture", parent=self)
         self.report_slot.finished.connect(self._on_report)
         self.report_slot.failed.connect(lambda e: self._show_error(e))
+        self.compare_slot = TaskSlot("mixture comparison", parent=self)
+        self.compare_slot.finished.connect(self._on_comparison)
+        self.compare_slot.failed.connect(lambda e: self.compare_caption.setText(f"Could not compare: {e}"))
+
+    def _build_compare_page(self) -> QWidget:
+        page = QWidget(self)
+        self.compare_list = QListWidget(page)
+        self.compare_list.setObjectName("CompareChoices")
+        self.compare_list.setMaximumWidth(260)
+        self.compare_draft = QCheckBox("Include the designer's draft", page)
+        self.compare_draft.setChecked(True)
+        self.compare_button = QPushButton("Compare", page)
+        self.compare_button.setObjectName("CompareButton")
+        self.compare_button.clicked.connect(lambda: self.compare())
+        self.compare_table = QTableWidget(0, 0, page)
+        self.compare_table.setObjectName("ComparisonTable")
+        self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.compare_table.setAlternatingRowColors(True)
+        self.compare_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.compare_caption = QLabel("Tick the mixtures to compare, then press Compare.", page)
+        self.compare_caption.setWordWrap(True)
+        choices = QVBoxLayout()
+        choices.addWidget(QLabel("<b>Mixtures to compare</b>", page))
+        choices.addWidget(self.compare_list, 1)
+        choices.addWidget(self.compare_draft)
+        choices.addWidget(self.compare_button)
+        results = QVBoxLayout()
+        results.addWidget(self.compare_table, 1)
+        results.addWidget(self.compare_caption)
+        layout = QHBoxLayout(page)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(choices)
+        layout.addLayout(results, 1)
+        return page
 
     def apply_theme(self) -> None:
-        import pyqtgraph as pg
-
-        colours = plot_colours()
-        self.plot.setBackground(colours.background)
-        for axis in ("left", "bottom"):
-            ax = self.plot.getPlotItem().getAxis(axis)
-            ax.setPen(pg.mkPen(colours.foreground))
-            ax.setTextPen(pg.mkPen(colours.foreground))
+        style_plot(self.plot)
         if self.report is not None:
             self._plot(self.report)
+        self.designer.apply_theme()
+
+    # -- designer and comparison ------------------------------------------------------------------------
+    def current_name(self) -> str | None:
+        item = self.list.currentItem()
+        return None if item is None else item.data(NAME_ROLE)
+
+    def open_in_designer(self, name: str | None) -> None:
+        """Start the designer from a stored mixture (or empty) and show it."""
+        self.pages.setCurrentIndex(DESIGNER_TAB)
+        self.designer.start_from(name)
+
+    def _on_design_saved(self, name: str) -> None:
+        self._select_after_refresh = name
+        self.refresh()
+
+    def compare(self, names: Sequence[str] | None = None, include_draft: bool | None = None) -> None:
+        """Compare the ticked (or the given) stored mixtures, and the draft when asked, in the background."""
+        if names is None:
+            names = [
+                self.compare_list.item(i).data(NAME_ROLE)
+                for i in range(self.compare_list.count())
+                if self.compare_list.item(i).checkState() == Qt.CheckState.Checked
+            ]
+        include = self.compare_draft.isChecked() if include_draft is None else include_draft
+        chosen: list = list(names)
+        if include and self.designer.draft.components:
+            chosen.append(self.designer.draft)
+        if not chosen:
+            self.compare_caption.setText("Tick at least one mixture (or include a draft with components).")
+            return
+        self.pages.setCurrentIndex(COMPARE_TAB)
+        workbench = self._workbench
+        self.compare_caption.setText(f"Comparing {len(chosen)} mixtures…")
+        self.compare_slot.start(lambda _p, _c: compare_mixtures(workbench(), chosen), "compare mixtures")
+
+    def _on_comparison(self, comparison: Comparison) -> None:
+        self.comparison = comparison
+        table = self.compare_table
+        table.clear()
+        table.setColumnCount(len(comparison.columns))
+        table.setRowCount(len(comparison.rows))
+        table.setHorizontalHeaderLabels(list(comparison.columns))
+        table.setVerticalHeaderLabels([label for label, _cells in comparison.rows])
+        for r, (_label, cells) in enumerate(comparison.rows):
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                table.setItem(r, c, item)
+        table.resizeColumnsToContents()
+        for c in range(table.columnCount()):
+            table.setColumnWidth(c, min(max(table.columnWidth(c), 120), 260))
+        self.compare_caption.setText(
+            f"{len(comparison.columns)} mixtures: amounts as given (with % w/w where the full composition is "
+            "known), totals, Gordon–Taylor Tg ± 1σ and learned predictions where a model exists."
+        )
+        self.comparison_shown.emit(comparison)
 
     # -- loading ------------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -236,7 +369,10 @@ class MixturesView(QWidget):
     def reset(self) -> None:
         self.names_slot.discard()
         self.report_slot.discard()
+        self.compare_slot.discard()
+        self.designer.reset()
         self.list.clear()
+        self.compare_list.clear()
         self.report = None
         self.scroll.hide()
         self.placeholder.show()
@@ -258,8 +394,28 @@ class MixturesView(QWidget):
             if name == current:
                 self.list.setCurrentItem(item)
         self.list.blockSignals(False)
-        self.list_caption.setText(f"{len(items)} mixtures. ✔ confirmed, ◐ partly checked, ⚠ recalled (not checked).")
+        self._fill_compare_choices([n for n, _s in items])
+        wanted, self._select_after_refresh = self._select_after_refresh, None
+        if wanted:
+            self.select(wanted)
+        self.list_caption.setText(
+            f"{len(items)} mixtures. ✔ confirmed, ◐ partly checked, ⚠ recalled (not checked)."
+        )
         self.names_loaded.emit([n for n, _m in items])
+
+    def _fill_compare_choices(self, names: list[str]) -> None:
+        ticked = {
+            self.compare_list.item(i).data(NAME_ROLE)
+            for i in range(self.compare_list.count())
+            if self.compare_list.item(i).checkState() == Qt.CheckState.Checked
+        }
+        self.compare_list.clear()
+        for name in names:
+            item = QListWidgetItem(name)
+            item.setData(NAME_ROLE, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name in ticked else Qt.CheckState.Unchecked)
+            self.compare_list.addItem(item)
 
     def show_mixture(self, name: str | None) -> None:
         if not name:
@@ -293,11 +449,17 @@ class MixturesView(QWidget):
         self.title.setText(m.name + (f"  ({', '.join(m.aliases)})" if m.aliases else ""))
         colour, meaning = STATUS_STYLE[report.status_kind]
         self.status_label.setText(f"Status: {m.status} — {meaning}")
-        self.status_label.setStyleSheet(f"QLabel {{ color: white; background: {colour}; border-radius: 4px;"
-                                        " padding: 3px 8px; font-weight: bold; }")
+        self.status_label.setStyleSheet(
+            f"QLabel {{ color: white; background: {colour}; border-radius: 4px;"
+            " padding: 3px 8px; font-weight: bold; }"
+        )
         meta = []
-        for label, value in (("Citation", m.citation), ("Carrier", m.carrier), ("Group", m.category),
-                             ("Notes", m.notes)):
+        for label, value in (
+            ("Citation", m.citation),
+            ("Carrier", m.carrier),
+            ("Group", m.category),
+            ("Notes", m.notes),
+        ):
             if value:
                 meta.append(f"<b>{label}:</b> {html.escape(value)}")
         self.meta_label.setText("<br>".join(meta))
@@ -313,9 +475,16 @@ class MixturesView(QWidget):
         table.setRowCount(len(report.components))
         for r, c in enumerate(report.components):
             amount = "" if c.amount is None else format_number(c.amount)
-            cells = [c.name, amount, c.unit or "", c.role.value.replace("_", "-"),
-                     _with_basis(c.molar_mass, c.molar_mass_basis), _with_basis(c.density, c.density_basis),
-                     c.tg, c.note or ""]
+            cells = [
+                c.name,
+                amount,
+                c.unit or "",
+                c.role.value.replace("_", "-"),
+                _with_basis(c.molar_mass, c.molar_mass_basis),
+                _with_basis(c.density, c.density_basis),
+                c.tg,
+                c.note or "",
+            ]
             tips = {4: c.molar_mass_basis, 5: c.density_basis}
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -339,8 +508,15 @@ class MixturesView(QWidget):
         rows = b.rows if b is not None else ()
         table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            values = [row.mass_g, row.molarity, row.percent_wv, row.percent_ww, row.percent_vv, row.molality,
-                      row.mole_fraction]
+            values = [
+                row.mass_g,
+                row.molarity,
+                row.percent_wv,
+                row.percent_ww,
+                row.percent_vv,
+                row.molality,
+                row.mole_fraction,
+            ]
             name = QTableWidgetItem(row.name + (" (remainder)" if r == len(rows) - 1 else ""))
             table.setItem(r, 0, name)
             for col, value in enumerate(values, start=1):
@@ -354,22 +530,30 @@ class MixturesView(QWidget):
         _fit_height(table)
         texts = []
         if b is not None and b.density_g_per_mL is not None:
-            texts.append(f"Solution density {b.density_g_per_mL:.4f} g/mL ({html.escape(b.density_basis)}); "
-                         f"total solutes {b.total_solute_percent_wv():.1f} % w/v"
-                         + (f", {b.total_solute_molarity():.2f} mol/L" if b.total_solute_molarity() else "") + ".")
+            texts.append(
+                f"Solution density {b.density_g_per_mL:.4f} g/mL ({html.escape(b.density_basis)}); "
+                f"total solutes {b.total_solute_percent_wv():.1f} % w/v"
+                + (f", {b.total_solute_molarity():.2f} mol/L" if b.total_solute_molarity() else "")
+                + "."
+            )
         elif b is None:
             texts.append("No breakdown could be computed.")
         self.density_label.setText(" ".join(texts))
         if report.composition_problems:
             items = "".join(f"<li>{html.escape(p)}</li>" for p in report.composition_problems)
-            self.problems_label.setText(f"<span style='color:#c92a2a'><b>Not computed:</b></span><ul "
-                                        f"style='margin-top:2px'>{items}</ul>")
+            self.problems_label.setText(
+                f"<span style='color:#c92a2a'><b>Not computed:</b></span><ul "
+                f"style='margin-top:2px'>{items}</ul>"
+            )
             self.problems_label.show()
         else:
             self.problems_label.hide()
         notes = list(b.assumptions) + list(b.bases) if b is not None else []
-        self.assumptions_label.setText("<ul style='margin-top:2px'>" + "".join(
-            f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>" if notes else "")
+        self.assumptions_label.setText(
+            "<ul style='margin-top:2px'>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
+            if notes
+            else ""
+        )
 
     def _fill_tg(self, report: MixtureReport) -> None:
         tg = report.tg
@@ -380,44 +564,23 @@ class MixturesView(QWidget):
                 f"Estimated solution Tg: <b>{tg.tg_K:.1f} ± {tg.sigma_K:.1f} K</b> "
                 f"({tg.tg_K - 273.15:.1f} °C; 95 % interval {tg.lower95_K:.1f}–{tg.upper95_K:.1f} K), "
                 f"{tg.model.value.replace('_', '–').title()} at a total solute mass fraction of "
-                f"{report.solute_fraction:.3f}.")
+                f"{report.solute_fraction:.3f}."
+            )
         notes = [f"<li style='color:#c92a2a'>{html.escape(p)}</li>" for p in report.tg_problems]
         if tg is not None:
             notes += [f"<li>{html.escape(a)}</li>" for a in tg.assumptions]
-            notes += [f"<li>{html.escape(n)}: Tg {p.value_K:.1f} ± {p.sigma_K:.1f} K ({html.escape(p.basis.value)}; "
-                      f"{html.escape(p.source)})</li>" for n, p in tg.tg_used.items()]
-            notes += [f"<li>{html.escape(n)}: k = {k.k:.3g} ± {k.sigma:.2g} ({html.escape(k.basis.value)})</li>"
-                      for n, k in tg.k_used.items()]
+            notes += [
+                f"<li>{html.escape(n)}: Tg {p.value_K:.1f} ± {p.sigma_K:.1f} K ({html.escape(p.basis.value)}; "
+                f"{html.escape(p.source)})</li>"
+                for n, p in tg.tg_used.items()
+            ]
+            notes += [
+                f"<li>{html.escape(n)}: k = {k.k:.3g} ± {k.sigma:.2g} ({html.escape(k.basis.value)})</li>"
+                for n, k in tg.k_used.items()
+            ]
         self.tg_notes.setText("<ul style='margin-top:2px'>" + "".join(notes) + "</ul>" if notes else "")
         self._plot(report)
 
     def _plot(self, report: MixtureReport) -> None:
-        import pyqtgraph as pg
-
-        self.plot.clear()
-        curve = report.curve
-        self.plot.setVisible(curve is not None)
-        if curve is None or report.tg is None:
-            return
-        colours = plot_colours()
-        x = np.asarray(curve.w_solutes, float)
-        lower = pg.PlotDataItem(x, curve.lower95_K, pen=pg.mkPen(None))
-        upper = pg.PlotDataItem(x, curve.upper95_K, pen=pg.mkPen(None))
-        band = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(*colours.band))
-        self.plot.addItem(lower)
-        self.plot.addItem(upper)
-        self.plot.addItem(band)
-        self.plot.plot(x, curve.tg_K, pen=pg.mkPen(colours.accent, width=2), name="Gordon–Taylor")
-        marker = pg.ScatterPlotItem([report.solute_fraction], [report.tg.tg_K], size=12,
-                                    brush=pg.mkBrush(colours.highlight), pen=pg.mkPen(colours.foreground))
-        marker.setZValue(10)
-        self.plot.addItem(marker)
-        error = pg.ErrorBarItem(x=np.array([report.solute_fraction]), y=np.array([report.tg.tg_K]),
-                                height=np.array([report.tg.upper95_K - report.tg.lower95_K]),
-                                pen=pg.mkPen(colours.highlight, width=2))
-        self.plot.addItem(error)
-        label = pg.TextItem(f"{report.mixture.name}: {report.tg.tg_K:.0f} K", color=colours.foreground, anchor=(0, 1))
-        label.setPos(float(report.solute_fraction or 0) + 0.02, report.tg.tg_K + 4)
-        self.plot.addItem(label)
-        self.plot.setXRange(0, 1, padding=0.02)
-        self.plot.setYRange(float(np.min(curve.lower95_K)) - 5, float(np.max(curve.upper95_K)) + 5, padding=0)
+        self.plot.setVisible(report.curve is not None)
+        plot_tg_curve(self.plot, report)

@@ -15,15 +15,40 @@ Sorting is not done here: a header click asks the engine for the ids in the new 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from enum import IntEnum
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QPainter, QPalette, QPixmap
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QFontDatabase,
+    QFontMetrics,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
+    QComboBox,
     QHeaderView,
+    QMessageBox,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -31,9 +56,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cryodesk.engine.views import CellValue, TableColumn
+from cryodesk.domain import CryoDeskError
+from cryodesk.engine.model_views import warm_in_child
+from cryodesk.engine.paste import PasteResult
+from cryodesk.engine.views import SCORE, SCORE_PREFIX, CellValue, TableColumn, prepare_scoring, promoted_model
 from cryodesk.gui.depiction import DepictionCache
+from cryodesk.gui.job_process import run_in_process
 from cryodesk.gui.theme import plot_colours
+from cryodesk.gui.worker import ProgressFn, TaskSlot
 from cryodesk.store import CompoundRow
 
 log = logging.getLogger(__name__)
@@ -84,13 +114,22 @@ DEFAULT_WIDTHS: dict[Column, int] = {
     Column.VALUES: 64,
 }
 
+NO_PROFILE = "(no colouring)"
+
 SMILES_ROLE = Qt.ItemDataRole.UserRole + 1
 COMPOUND_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 INCHIKEY_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
+#: Traffic-light cell backgrounds (translucent: the text stays readable on light and dark themes).
+LEVEL_COLOURS = {"good": (46, 160, 67, 110), "fair": (230, 160, 0, 120), "poor": (215, 58, 73, 110)}
+
+
 class MoleculeTableModel(QAbstractTableModel):
     """Compounds of the current query, read from the project a block at a time.
+
+    Prediction cells come from the project's prediction cache only; a block with predictions not
+    computed yet emits ``predictions_missing`` (column keys) so a background warm-up can fill them.
 
     Args:
         fetch_rows: ``Workbench.compound_rows``: rows for a list of ids, in the order given.
@@ -98,10 +137,19 @@ class MoleculeTableModel(QAbstractTableModel):
         max_blocks: blocks kept (least recently used are dropped).
     """
 
-    def __init__(self, fetch_rows: FetchRows, block_size: int = BLOCK_SIZE, max_blocks: int = MAX_BLOCKS,
-                 parent: QWidget | None = None, fetch_cells: FetchCells | None = None) -> None:
+    predictions_missing = Signal(list)
+
+    def __init__(
+        self,
+        fetch_rows: FetchRows,
+        block_size: int = BLOCK_SIZE,
+        max_blocks: int = MAX_BLOCKS,
+        parent: QWidget | None = None,
+        fetch_cells: FetchCells | None = None,
+    ) -> None:
         super().__init__(parent)
         self._fetch_rows = fetch_rows
+        self.predictions_missing_keys: set[str] = set()  # prediction columns with cells not computed yet
         self._fetch_cells = fetch_cells
         self.block_size = block_size
         self.max_blocks = max_blocks
@@ -116,8 +164,9 @@ class MoleculeTableModel(QAbstractTableModel):
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
     # -- the query --------------------------------------------------------------------------------
-    def set_ids(self, ids: Sequence[int], total: int | None = None,
-                columns: Sequence[TableColumn] | None = None) -> None:
+    def set_ids(
+        self, ids: Sequence[int], total: int | None = None, columns: Sequence[TableColumn] | None = None
+    ) -> None:
         """Show ``ids`` (a query result, in display order); ``total`` is the project's compound count.
 
         ``columns`` replaces the property columns in the same reset (None keeps them).
@@ -199,7 +248,7 @@ class MoleculeTableModel(QAbstractTableModel):
         return list(self._blocks)
 
     def _fetch_block(self, block_no: int) -> dict[int, CompoundRow]:
-        ids = self._ids[block_no * self.block_size:(block_no + 1) * self.block_size]
+        ids = self._ids[block_no * self.block_size : (block_no + 1) * self.block_size]
         self.rows_requested += len(ids)
         self.fetches += 1
         cells: dict[int, dict[str, CellValue]] = {}
@@ -208,9 +257,17 @@ class MoleculeTableModel(QAbstractTableModel):
             if self._columns and self._fetch_cells is not None:
                 cells = self._fetch_cells(ids, self._columns)
         except Exception:  # a closed or locked project must leave blank rows, not a broken view
-            log.exception("could not read rows %d..%d", block_no * self.block_size, block_no * self.block_size + len(ids))
+            log.exception(
+                "could not read rows %d..%d",
+                block_no * self.block_size,
+                block_no * self.block_size + len(ids),
+            )
             rows = []
         block = {r.id: r for r in rows}
+        missing = {key for per_id in cells.values() for key, cell in per_id.items() if cell.pending}
+        if missing - self.predictions_missing_keys:
+            self.predictions_missing_keys |= missing
+            self.predictions_missing.emit(sorted(missing))
         self._blocks[block_no] = block
         self._cells[block_no] = cells
         while len(self._blocks) > self.max_blocks:
@@ -225,7 +282,9 @@ class MoleculeTableModel(QAbstractTableModel):
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(Column) + len(self._columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
             title, tip = HEADERS[Column(section)]
             if role == Qt.ItemDataRole.DisplayRole:
@@ -287,8 +346,16 @@ class MoleculeTableModel(QAbstractTableModel):
             return cell.text
         if role == Qt.ItemDataRole.ToolTipRole:
             return cell.tooltip
+        if role == Qt.ItemDataRole.BackgroundRole and cell.level in LEVEL_COLOURS:
+            return QColor(*LEVEL_COLOURS[cell.level])  # desirability under the chosen profile
         if role == Qt.ItemDataRole.ForegroundRole and cell.conflict:
             return QColor(plot_colours().conflict)  # stored values disagree: look at the tooltip
+        if role == Qt.ItemDataRole.ForegroundRole and (cell.pending or cell.out_of_domain):
+            return QColor(Qt.GlobalColor.gray)  # not computed yet, or an extrapolation
+        if role == Qt.ItemDataRole.FontRole and cell.out_of_domain:
+            font = QFont()
+            font.setItalic(True)
+            return font
         if role == Qt.ItemDataRole.UserRole:
             return cell.value
         return None
@@ -342,14 +409,17 @@ class StructureDelegate(QStyledItemDelegate):
         assert isinstance(pixmap, QPixmap)
         draw_fitted(painter, rect, pixmap)
 
-    def _draw_smiles(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect, smiles: str,
-                     pending: bool) -> None:
+    def _draw_smiles(
+        self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect, smiles: str, pending: bool
+    ) -> None:
         painter.save()
         font = QFont(option.font)  # type: ignore[attr-defined]
         font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
         painter.setFont(font)
         palette: QPalette = option.palette  # type: ignore[attr-defined]
-        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText if pending else QPalette.ColorRole.Text))
+        painter.setPen(
+            palette.color(QPalette.ColorRole.PlaceholderText if pending else QPalette.ColorRole.Text)
+        )
         text = painter.fontMetrics().elidedText(smiles, Qt.TextElideMode.ElideMiddle, rect.width())
         painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
         painter.restore()
@@ -362,8 +432,11 @@ def draw_fitted(painter: QPainter, rect: QRect, pixmap: QPixmap) -> None:
     """Draw ``pixmap`` centred in ``rect``, scaled down (never up) to fit with its aspect ratio."""
     dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
     size = QSize(pixmap.width(), pixmap.height()) / dpr
-    size = size.scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio) if (
-        size.width() > rect.width() or size.height() > rect.height()) else size
+    size = (
+        size.scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        if (size.width() > rect.width() or size.height() > rect.height())
+        else size
+    )
     target = QRect(0, 0, size.width(), size.height())
     target.moveCenter(rect.center())
     painter.save()
@@ -440,3 +513,192 @@ class MoleculeTableView(QTableView):
         x = self.columnViewportPosition(Column.STRUCTURE)
         if x >= -self.columnWidth(Column.STRUCTURE):
             self.viewport().update(QRect(x, 0, self.columnWidth(Column.STRUCTURE), self.viewport().height()))
+
+
+class MoleculesExtras(QObject):
+    """Paste of structures, profile colouring and the prediction warm-up of the Molecules view.
+
+    Attached to the main window (``window``: its ``wb``, ``model``, ``hub``, ``refresh``,
+    ``set_property_columns``, ``available_columns`` and ``search_done``); all engine work runs on
+    task slots, never on the GUI thread.
+    """
+
+    pasted = Signal(object)  # the engine's PasteResult, once its rows are selected
+    warmed = Signal(str)  # a prediction column whose cache was filled
+    paste_online = True  # ask online services for lines the offline strategies cannot resolve
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.paste_slot = TaskSlot("paste", parent=self)
+        # A warm-up runs for minutes in a child process: a pool of its own keeps the view threads free.
+        self.warm_pool = QThreadPool(self)
+        self.warm_pool.setMaxThreadCount(1)
+        self.warm_slot = TaskSlot("prediction warm-up", pool=self.warm_pool, parent=self)
+        self.score_slot = TaskSlot("load scoring", parent=self)
+        self.score_slot.finished.connect(lambda _r: window.model.invalidate())
+        self.last_paste: PasteResult | None = None
+        self._select_after_search: list[int] | None = None
+        self._warm_queue: list[str] = []
+        self._warming: str | None = None
+        self.paste_action = QAction("&Paste structures", window)
+        self.paste_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Paste))
+        self.paste_action.setStatusTip(
+            "Add SMILES or names from the clipboard (one per line, or a copied column)"
+        )
+        self.paste_action.triggered.connect(self.paste_from_clipboard)
+        self.profile_box = QComboBox(window)
+        self.profile_box.setObjectName("ProfileBox")
+        self.profile_box.setToolTip(
+            "Colour the profile's property cells green/amber/red by desirability and show its score column"
+        )
+        self.profile_box.addItem(NO_PROFILE)
+        self.profile_box.activated.connect(lambda _i: self.set_profile(self._chosen_profile()))
+        self.paste_slot.finished.connect(self._on_pasted)
+        self.paste_slot.failed.connect(lambda e: self._status(f"Paste failed: {e}", 15_000))
+        self.warm_slot.finished.connect(self._on_warmed)
+        self.warm_slot.failed.connect(self._on_warm_failed)
+        window.model.predictions_missing.connect(self.warm)
+        window.search_done.connect(self._on_search_done)
+
+    # -- scoring profile ----------------------------------------------------------------------------
+    def profiles(self) -> list[str]:
+        return [c.source for c in self.window.available_columns() if c.kind == SCORE]
+
+    def _chosen_profile(self) -> str | None:
+        text = self.profile_box.currentText()
+        return None if text == NO_PROFILE else text
+
+    def set_profile(self, name: str | None) -> None:
+        """Colour by ``name`` (None: no colouring): its score column replaces any other score column."""
+        keys = [c.key for c in self.window.model.property_columns() if c.kind != SCORE]
+        if name is not None:
+            keys.append(SCORE_PREFIX + name)
+        self.window.set_property_columns(keys)
+        self._sync_profile_box()
+
+    def _sync_profile_box(self) -> None:
+        shown = next((c.source for c in self.window.model.property_columns() if c.kind == SCORE), None)
+        names = self.profiles()
+        self.profile_box.blockSignals(True)
+        if [self.profile_box.itemText(i) for i in range(1, self.profile_box.count())] != names:
+            self.profile_box.clear()
+            self.profile_box.addItem(NO_PROFILE)
+            self.profile_box.addItems(names)
+        self.profile_box.setCurrentText(shown or NO_PROFILE)
+        self.profile_box.blockSignals(False)
+
+    # -- predictions ---------------------------------------------------------------------------------
+    def warm(self, keys: list[str]) -> None:
+        """Fill the prediction cache of these prediction columns, one model at a time, in a child process
+        (score columns: load the scoring code in the background)."""
+        if any(k.startswith(SCORE_PREFIX) for k in keys) and not self.score_slot.running:
+            self.score_slot.start(lambda _p, _c: prepare_scoring(), "load scoring")
+        keys = [k for k in keys if not k.startswith(SCORE_PREFIX)]
+        for key in keys:
+            if key != self._warming and key not in self._warm_queue:
+                self._warm_queue.append(key)
+        if not self.warm_slot.running:
+            self._next_warm()
+
+    def _next_warm(self) -> None:
+        if not self._warm_queue or self.window.wb.project.read_only:
+            self._warming = None
+            return
+        key = self._warming = self._warm_queue.pop(0)
+        column = next((c for c in self.window.available_columns() if c.key == key), None)
+        if column is None:
+            self._next_warm()
+            return
+        wb = self.window.wb
+        path = str(wb.project.path)
+
+        def work(progress: ProgressFn, cancel: threading.Event) -> Any:
+            row = promoted_model(wb, column.source)
+            if row is None:
+                raise CryoDeskError(f"{column.source} has no promoted version any more")
+            model_id = row.id
+            return key, run_in_process(
+                warm_in_child, (path, model_id), progress, cancel, name="cryodesk-warmup"
+            )
+
+        self._status(f"Computing {column.header} for the library in the background…")
+        self.warm_slot.start(work)
+
+    def _on_warmed(self, result: tuple[str, dict[str, Any]]) -> None:
+        key, outcome = result
+        self._status(
+            f"{outcome.get('label', key)}: {outcome.get('cached_rows', 0):,} predictions cached", 8_000
+        )
+        self.window.model.invalidate()
+        self.warmed.emit(key)
+        self._next_warm()
+
+    def _on_warm_failed(self, error: str) -> None:
+        self._status(f"Prediction warm-up failed: {error}", 15_000)
+        self._next_warm()
+
+    # -- paste ---------------------------------------------------------------------------------------
+    def paste_from_clipboard(self) -> bool:
+        text = QApplication.clipboard().text()
+        if not text.strip():
+            self._status("The clipboard holds no text to paste", 8_000)
+            return False
+        return self.paste_text(text)
+
+    def paste_text(self, text: str) -> bool:
+        """Resolve and add pasted lines in the background; the rows are selected when they show."""
+        wb = self.window.wb
+        if wb.project.read_only:
+            self._status("The project is open read-only: pasted compounds cannot be added", 15_000)
+            return False
+        online = self.paste_online
+
+        def work(_progress: ProgressFn, _cancel: threading.Event) -> PasteResult:
+            return wb.add_structures(text, online=online)
+
+        self._status("Resolving the pasted lines…")
+        self.paste_slot.start(work)
+        return True
+
+    def _on_pasted(self, result: PasteResult) -> None:
+        self.last_paste = result
+        self._select_after_search = result.compound_ids
+        if result.added:  # new compounds have no predictions yet: let their cells ask for a warm-up again
+            self.window.model.predictions_missing_keys.clear()
+        message = f"Pasted: {result.summary()}"
+        self._status(message, 15_000)
+        if result.failed:
+            reasons = "\n".join(f"line {p.line} ({p.text}): {p.reason}" for p in result.failed[:50])
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Paste structures",
+                message,
+                QMessageBox.StandardButton.Ok,
+                self.window,
+            )
+            box.setObjectName("PasteReport")
+            box.setInformativeText("Lines that could not be added, and why:")
+            box.setDetailedText(reasons + ("\n" + "\n".join(result.notes) if result.notes else ""))
+            box.setModal(False)
+            box.show()  # not exec(): the window stays usable while the report is read
+            self.report_box = box
+        self.window.refresh()
+
+    def _on_search_done(self, _shown: int, _total: int) -> None:
+        self._sync_profile_box()
+        ids, self._select_after_search = self._select_after_search, None
+        if ids is None:
+            return
+        self.window.hub.set_selection(ids, self)  # the table selects (and scrolls to) the pasted rows
+        if self.last_paste is not None:
+            self.pasted.emit(self.last_paste)
+
+    def _status(self, text: str, timeout: int = 0) -> None:
+        self.window.statusBar().showMessage(text, timeout)
+
+    def shutdown(self) -> None:
+        self.paste_slot.cancel()
+        self.score_slot.cancel()
+        self.warm_slot.cancel()
+        self.warm_pool.waitForDone(30_000)

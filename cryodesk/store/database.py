@@ -19,7 +19,7 @@ from typing import Any
 import apsw
 
 from cryodesk.domain import ProjectError
-from cryodesk.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from cryodesk.store.schema import APPLICATION_ID, DATA_MIGRATIONS, MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -161,6 +161,9 @@ def migrate(db: Database, target: int = SCHEMA_VERSION) -> int:
         script = MIGRATIONS[version]
         with db.transaction() as conn:
             conn.execute(script)
+            data_step = DATA_MIGRATIONS.get(version + 1)
+            if data_step is not None:  # values no SQL expression can move (e.g. URL-decoding)
+                data_step(conn)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         version += 1

@@ -6,7 +6,12 @@ crash during an upgrade leaves the old version intact. Never edit a released mig
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Final
+from urllib.parse import parse_qsl
+
+import apsw
 
 # Version 1: identity, provenance-carrying values, assays, mixtures, jobs (the foundation).
 _V1: Final = """
@@ -286,6 +291,59 @@ CREATE INDEX ix_evidence_compound ON evidence(compound_id, kind);
 CREATE INDEX ix_evidence_mixture ON evidence(mixture_id, kind);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3)
+# Version 4: assay results get a quality column (JSON object: curve rank/class, reproducibility, flag,
+# invitrodb hit call and caution flags). Until now importers appended these fields to
+# ``source_record_id`` as a URL query (``<record>?curve_rank=-7&flag=...``), so a corrected file
+# whose quality changed created a second row instead of updating the first; the data step below
+# moves them into the column (see :func:`_v4_move_quality_out_of_record_ids`).
+_V4: Final = """
+ALTER TABLE assay_results ADD COLUMN quality TEXT NOT NULL DEFAULT '{}';   -- JSON object
+"""
+
+# Only the two importers that wrote the query-string suffix; other sources' record ids may contain '?'.
+_V4_SOURCES: Final = ("tox21_aggregated", "comptox")
+
+
+def _v4_move_quality_out_of_record_ids(conn: apsw.Connection) -> None:
+    """Split ``<record>?<query>`` record ids into the record and a JSON quality object.
+
+    Self-contained on purpose (a released migration must not change when today's parser does).
+    When stripping the suffix makes two rows identical in (compound, assay, source, record), they
+    were the same result imported twice with different quality (a corrected file): the newest
+    row (highest id) is kept, as a re-import would now update it.
+    """
+    rows = list(
+        conn.execute(
+            "SELECT id, compound_id, assay_id, source, source_record_id FROM assay_results"
+            " WHERE source IN (?, ?) AND instr(source_record_id, '?') > 0 ORDER BY id",
+            _V4_SOURCES,
+        )
+    )
+    for row_id, compound_id, assay_id, source, record_id in rows:
+        record, _, query = str(record_id).partition("?")
+        quality = dict(parse_qsl(query, keep_blank_values=False))
+        key = (compound_id, assay_id, source, record)
+        newer = conn.execute(
+            "SELECT 1 FROM assay_results WHERE compound_id=? AND assay_id=? AND source=?"
+            " AND source_record_id=? AND id > ?",
+            (*key, row_id),
+        ).fetchall()
+        if newer:
+            conn.execute("DELETE FROM assay_results WHERE id = ?", (row_id,))
+            continue
+        conn.execute(
+            "DELETE FROM assay_results WHERE compound_id=? AND assay_id=? AND source=?"
+            " AND source_record_id=? AND id < ?",
+            (*key, row_id),
+        )
+        conn.execute(
+            "UPDATE assay_results SET source_record_id = ?, quality = ? WHERE id = ?",
+            (record, json.dumps(quality, sort_keys=True), row_id),
+        )
+
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
+# Python steps that run after a version's SQL script, in the same transaction (version -> step).
+DATA_MIGRATIONS: Final[dict[int, Callable[[apsw.Connection], None]]] = {4: _v4_move_quality_out_of_record_ids}
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 APPLICATION_ID: Final = 0x43525944  # "CRYD": lets `file`-style tools and we ourselves recognise a project

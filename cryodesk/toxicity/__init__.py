@@ -10,7 +10,14 @@ from cryodesk.toxicity.profile import (
     build_profile,
     combine_assay,
 )
-from cryodesk.toxicity.quality import Weight, activity_of, decode_record, encode_record, weight_for
+from cryodesk.toxicity.quality import (
+    Weight,
+    activity_of,
+    decode_record,
+    encode_record,
+    normalise_quality,
+    weight_for,
+)
 
 __all__ = [
     "NOTE",
@@ -23,5 +30,6 @@ __all__ = [
     "combine_assay",
     "decode_record",
     "encode_record",
+    "normalise_quality",
     "weight_for",
 ]

@@ -11,6 +11,7 @@ weighted (k of n assays)"). Inconclusive results are listed but do not enter the
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -36,6 +37,8 @@ class Observation:
     assay_name: str | None = None
     value: float | None = None
     unit: str | None = None
+    # The stored quality fields (``assay_results.quality``); None: read the legacy record-id suffix.
+    quality: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,7 @@ def combine_assay(assay_key: str, observations: list[Observation]) -> AssayCall:
     weighted_sum = total = 0.0
     best_weight, any_weighted, bases = 0.0, False, []
     for obs in observations:
-        _, quality = decode_record(obs.source_record_id)
+        quality = dict(obs.quality) if obs.quality is not None else decode_record(obs.source_record_id)[1]
         activity = activity_of(obs.outcome, quality)
         weight = weight_for(quality, active=(activity or 0.0) >= 0.5)
         w = weight.value if weight is not None else 1.0

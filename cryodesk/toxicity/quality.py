@@ -1,9 +1,12 @@
 """Quality fields of assay results and the weights CryoDesk derives from them (rule ``tox-quality-1``).
 
-The store keeps one row per assay result (``assay_results``) and has no column for a source's
-quality fields, so importers append them to the result's ``source_record_id`` in URL-query form:
-``<record id>?curve_rank=-7&reproducibility=active``. :func:`encode_record` and
-:func:`decode_record` are the only code that writes and reads that suffix.
+The store keeps one row per assay result (``assay_results``) with the source's quality fields in
+their own column (``assay_results.quality``, a JSON object, schema version 4). Importers pass them
+through :func:`normalise_quality` (stable text values, empty fields dropped) so an identical
+re-import changes nothing and a corrected one updates the row. Project files written before
+version 4 carried the fields as a URL query appended to ``source_record_id``
+(``<record id>?curve_rank=-7&reproducibility=active``); the v4 migration moves them out, and
+:func:`decode_record` still reads that form so an :class:`Observation` built from old text works.
 
 Which fields exist (``../shared/docs/external-services.md`` section 4):
 
@@ -20,6 +23,7 @@ A weight is a confidence in the call in 0..1; it never turns an active call into
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
@@ -42,8 +46,14 @@ class Weight:
     basis: str
 
 
+def normalise_quality(quality: Mapping[str, str | float | int | None] | None) -> dict[str, str]:
+    """The known quality fields of a result as text, empty ones dropped (the stored form)."""
+    quality = quality or {}
+    return {k: _text(quality[k]) for k in QUALITY_KEYS if k in quality and _text(quality[k]) != ""}
+
+
 def encode_record(record_id: str, quality: dict[str, str | float | int | None]) -> str:
-    """``record_id`` with the non-empty quality fields appended (stable order, so re-imports are idempotent)."""
+    """``record_id`` with the non-empty quality fields appended: the pre-version-4 form (tests, old files)."""
     if "?" in record_id:
         raise ValueError(f"record id {record_id!r} must not contain '?'")
     items = [(k, _text(quality[k])) for k in QUALITY_KEYS if k in quality and _text(quality[k]) != ""]

@@ -10,7 +10,6 @@ from cryodesk.domain import InputError, JobState
 from cryodesk.engine.glass_forming import PROPERTY, GlassFormingJob
 from cryodesk.engine.service import Workbench
 from cryodesk.engine.tox21_import import Tox21ImportJob, Tox21ImportParams
-from cryodesk.toxicity import decode_record
 
 GLYCEROL = "PEDCQBHIVMGVHV-UHFFFAOYSA-N"
 DMSO = "IAYPIBMASNFSPL-UHFFFAOYSA-N"
@@ -170,10 +169,10 @@ def test_tox21_aggregated_file_joins_the_12_task_representation(seeded: Workbenc
     assert {r.provenance.source for r in lbd} == {"tox21", "tox21_aggregated"}  # one assay, two sources
     agg = next(r for r in lbd if r.provenance.source == "tox21_aggregated")
     assert agg.value == 42.1 and agg.unit == "µM"
-    assert decode_record(agg.provenance.source_record_id)[1] == {
-        "curve_rank": "-2",
-        "reproducibility": "inconsistent",
-    }
+    # quality fields live in their own column (schema v4), not in the record id
+    assert "?" not in (agg.provenance.source_record_id or "")
+    stored = seeded.project.assays.results_with_quality(GLYCEROL)
+    assert next(q for r, q in stored if r == agg) == {"curve_rank": "-2", "reproducibility": "inconsistent"}
     assert any(r.assay_key == f"tox21:{P}:viability" for r in results)
 
     after = seeded.toxicity_profile(GLYCEROL)

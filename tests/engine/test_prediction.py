@@ -48,7 +48,8 @@ def test_cold_then_memory_then_store(served) -> None:
     warm = service.predict("log_solubility", keys)
     assert warm.memory_hits == len(keys) and warm.computed == 0
     assert [(r.value, r.uncertainty, r.in_domain) for r in warm.rows] == [
-        (r.value, r.uncertainty, r.in_domain) for r in cold.rows]
+        (r.value, r.uncertainty, r.in_domain) for r in cold.rows
+    ]
     fresh = PredictionService(wb.project)  # another session: the store answers
     again = fresh.predict_one("log_solubility", keys[0])
     assert again.source == "store" and again.value == pytest.approx(first.value)
@@ -129,8 +130,9 @@ def test_warmup_job_fills_the_cache_with_progress(served) -> None:
     wb, row, _ = served
     wb.predictions.invalidate(row.id)
     seen = []
-    outcome = run_job(wb.project, PredictionWarmupJob("log_solubility", row.version),
-                      lambda d, t, m: seen.append(d))
+    outcome = run_job(
+        wb.project, PredictionWarmupJob("log_solubility", row.version), lambda d, t, m: seen.append(d)
+    )
     assert outcome.state is JobState.DONE, outcome.error
     assert wb.project.models.count_predictions(row.id) == len(wb.compound_ids())
     assert seen
@@ -191,3 +193,103 @@ def test_a_tampered_artefact_is_refused_through_the_service(served, tmp_path: Pa
     with pytest.raises(ModelIntegrityError):
         PredictionService(wb.project).explain("tampered", key)
     assert wb.project.models.count_predictions(row.id) == 0
+
+
+def test_store_read_is_exact_over_many_chunks_duplicates_and_missing_keys(served) -> None:
+    wb, row, _ = served
+    n = 57_000  # many 900-key statements
+    keys = [f"KEY{i:08d}-UHFFFAOYSA-N" for i in range(n)]
+    values = {
+        k: (i * 0.5, None if i % 3 else 0.25, None if i % 5 == 0 else bool(i % 4)) for i, k in enumerate(keys)
+    }
+    stored = keys[::2]
+    wb.project.models.put_predictions(row.id, ((k, *values[k]) for k in stored))
+    asked = [*keys, *keys[:100], "NOT-STORED"]  # every key, some twice, one never stored
+    got = wb.project.models.read_predictions(row.id, asked)
+    assert set(got) == set(stored)
+    assert all(tuple(got[k]) == values[k] for k in stored)
+    assert (
+        got[stored[0]].in_domain is None
+        and got[stored[1]].in_domain is True
+        and got[stored[2]].in_domain is False
+    )
+    service = PredictionService(wb.project)
+    batch = service.predict(row, stored[:20_000])
+    assert batch.store_hits == 20_000 and batch.computed == 0 and batch.failed == 0
+    assert [r.key for r in batch.rows] == stored[:20_000]
+    assert batch.rows[3].as_dict() == {
+        "key": stored[3],
+        "value": values[stored[3]][0],
+        "uncertainty": values[stored[3]][1],
+        "in_domain": values[stored[3]][2],
+        "source": "store",
+        "error": None,
+    }
+    wb.project.models.invalidate_predictions(row.id)
+
+
+def test_roc_curve_agrees_with_sklearn_including_ties() -> None:
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from cryodesk.engine.model_views import roc_curve
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400).astype(float)
+    score = np.round(rng.random(400) * 0.6 + y * 0.3, 2)  # rounded: many tied scores
+    curve = roc_curve(y, score)
+    assert curve.auc == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+    assert curve.fpr[0] == curve.tpr[0] == 0 and curve.fpr[-1] == curve.tpr[-1] == 1
+    with pytest.raises(Exception, match="both active and inactive"):
+        roc_curve(np.ones(5), np.arange(5.0))
+
+
+def test_model_views_reproduce_the_recorded_held_out_score_and_explain(tmp_path: Path) -> None:
+    from cryodesk.engine.model_views import ModelViews, model_list
+
+    wb = esol_workbench(tmp_path, n=200)  # its own project: the module's one gains rows in other tests
+    row = train_and_register(wb.project, tiny_request())
+    views = ModelViews(wb)
+    held = views.held_out(row.id)
+    recorded = row.metrics_dict["held_out"]["mean"]["ensemble"]
+    assert held.task == "regression" and held.warning is None
+    assert held.metrics["rmse"] == pytest.approx(recorded["rmse"], rel=1e-6)
+    assert len(held.keys) == len(held.measured) == len(held.compound_ids) < 100
+    entry = next(e for e in model_list(wb) if e.id == row.id)
+    assert entry.task == "regression" and entry.target == "log_solubility"
+    assert entry.primary_metric == ("rmse", pytest.approx(recorded["rmse"]))
+    ranked = views.importance(row.id)
+    loaded = wb.predictions.load(row)
+    assert 1 <= len(ranked) <= 15 and {r.feature for r in ranked} <= set(
+        loaded.model.input_names or loaded.model.feature_names
+    )
+    assert ranked[0].mean >= ranked[-1].mean and ranked[0].mean > 0  # shuffling the best feature hurts
+    ex = views.explain(row.id, int(held.compound_ids[0]))
+    assert ex.inchikey == held.keys[0] and ex.value == pytest.approx(held.predicted[0], rel=1e-5)
+    assert len(ex.top) == 10 and ex.bias is not None
+
+    # New labels since training: the split re-derived from them is not the training one, and the
+    # view says so instead of presenting it as held out.
+    import_dataset(wb, "esol", write_rows(tmp_path / "more.csv", DATA / "esol" / "delaney.csv", 200, 260))
+    later = ModelViews(wb).held_out(row.id)
+    assert later.warning is not None and "may include rows the model was trained on" in later.warning
+    wb.close()
+
+
+def test_one_exploding_descriptor_cannot_decide_the_drift_alone(served) -> None:
+    import numpy as np
+
+    from cryodesk.engine.prediction import DRIFT_THRESHOLD, DRIFT_Z_CAP
+
+    wb, row, _ = served
+    loaded = PredictionService(wb.project).load(row)
+    mean, std = loaded.train_mean, loaded.train_std
+    usable = int(np.count_nonzero(std > 0))
+    monitor = ModelMonitor(row.id)
+    seen = np.tile(mean, (60, 1))  # exactly the training means ...
+    column = int(np.flatnonzero(std > 0)[0])
+    seen[:, column] = 1e30  # ... except one descriptor that explodes (as Ipc does on big molecules)
+    monitor.record_computed(seen, np.ones(60, bool))
+    drift = monitor.drift(mean, std)
+    assert drift == pytest.approx(DRIFT_Z_CAP / usable)
+    assert drift < DRIFT_THRESHOLD

@@ -43,14 +43,20 @@ def _click_header(qtbot, window: MainWindow, key: str) -> None:
         qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
 
 
-def test_property_columns_show_values_with_units_and_conflicts(qtbot, open_window, seeded_project: Path) -> None:
+def test_property_columns_show_values_with_units_and_conflicts(
+    qtbot, open_window, seeded_project: Path
+) -> None:
     window = open_window(Workbench.open(seeded_project))
     model = window.model
     assert [c.key for c in model.property_columns()] == ["tg", "melting_point", "log_solubility", "cpa_role"]
-    headers = [model.headerData(s, Qt.Orientation.Horizontal) for s in range(len(Column), model.columnCount())]
+    headers = [
+        model.headerData(s, Qt.Orientation.Horizontal) for s in range(len(Column), model.columnCount())
+    ]
     assert headers == ["tg (K)", "melting_point (°C)", "log_solubility (log10(M))", "cpa_role"]
     # Melting points are stored in K (Koop) and °C (Bradley): the column converts, and says so.
-    tip = model.headerData(model.section_of("melting_point"), Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    tip = model.headerData(
+        model.section_of("melting_point"), Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole
+    )
     assert "values in K converted to °C" in tip
 
     _search(qtbot, window, "glycerol")
@@ -67,8 +73,9 @@ def test_property_columns_show_values_with_units_and_conflicts(qtbot, open_windo
     assert _cell(window, row, "cpa_role", Qt.ItemDataRole.ForegroundRole) is None  # one value, no conflict
 
 
-def test_header_click_sorts_by_the_engine_without_reading_every_row(qtbot, open_window,
-                                                                    seeded_project: Path) -> None:
+def test_header_click_sorts_by_the_engine_without_reading_every_row(
+    qtbot, open_window, seeded_project: Path
+) -> None:
     window = open_window(Workbench.open(seeded_project))
     model = window.model
     total = model.rowCount()
@@ -143,9 +150,12 @@ def test_range_and_value_filters_update_the_live_count(qtbot, open_window, seede
 
     window.filter_dock.raise_()
     window.table.selectRow(_names(window).index("Glycerol"))
-    qtbot.waitUntil(lambda: not window.scatter.pending and window.depictions.pending_count() == 0,
-                    timeout=SEARCH_TIMEOUT)
-    assert window.scatter.data is not None and set(window.scatter.data.ids.tolist()) <= set(window.model.ids())
+    qtbot.waitUntil(
+        lambda: not window.scatter.pending and window.depictions.pending_count() == 0, timeout=SEARCH_TIMEOUT
+    )
+    assert window.scatter.data is not None and set(window.scatter.data.ids.tolist()) <= set(
+        window.model.ids()
+    )
     save_screenshot(window, qtbot, "workbench_filters.png")
 
     # The chip's ✕ clears the dock's filters: every compound again.
@@ -169,3 +179,36 @@ def test_columns_and_sort_are_kept_in_the_project(qtbot, open_window, seeded_pro
     assert again.table.horizontalHeader().sortIndicatorSection() == again.model.section_of("tg")
     assert again.table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
     assert again.model.compound_row(0).name == top
+
+
+def test_cpa_profile_colours_tg_on_the_default_library_and_paste_finds_known_names(
+    qtbot, open_window, seeded_project: Path
+) -> None:
+    from cryodesk.gui.molecule_table import LEVEL_COLOURS
+
+    window = open_window(Workbench.open(seeded_project))
+    window.set_property_columns(["tg"])
+    window.molecule_extras.set_profile("CPA candidate")  # what the toolbar's "Colour by" box does
+    with qtbot.waitSignal(window.search_done, timeout=SEARCH_TIMEOUT):
+        window.sort_by("tg", descending=True)  # compounds with a Tg first
+    expected = {
+        s.compound_id: s.desirability["tg"] for s in window.wb.rank_compounds("CPA candidate", method="delta")
+    }
+    coloured = 0
+    for row in range(20):
+        cid = window.model.id_at(row)
+        level = views.desirability_level(expected.get(cid))
+        colour = _cell(window, row, "tg", Qt.ItemDataRole.BackgroundRole)
+        assert (colour is None) if level is None else colour.getRgb() == LEVEL_COLOURS[level], (row, cid)
+        coloured += level is not None
+    assert coloured >= 10  # the reference CPAs have measured Tg values
+    # Pasting names the library knows: resolved offline from the store, nothing added, all selected.
+    extras = window.molecule_extras
+    extras.paste_online = False
+    before = window.wb.compound_count()
+    with qtbot.waitSignal(extras.pasted, timeout=60_000) as signal:
+        extras.paste_text("glycerol\ndimethyl sulfoxide\n")
+    result = signal.args[0]
+    assert [p.status for p in result.lines] == ["present", "present"], result.lines
+    assert window.wb.compound_count() == before
+    assert sorted(window.selected_ids()) == sorted(result.compound_ids)
