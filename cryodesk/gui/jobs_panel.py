@@ -105,11 +105,14 @@ def breaker_rows(jobs: Iterable[JobRecord], local: Iterable[Any], now: float) ->
     """The newest breaker reading per service, from this process (``local``) and the jobs' metrics."""
     newest: dict[str, BreakerRow] = {}
 
-    def offer(row: BreakerRow) -> None:
-        if row.service not in newest or row.at > newest[row.service].at:
-            newest[row.service] = row
+    def offer(row: BreakerRow, observed_at: float) -> None:
+        if row.service not in newest or observed_at > seen[row.service]:
+            newest[row.service], seen[row.service] = row, observed_at
 
+    seen: dict[str, float] = {}
     for status in local:
+        # A breaker of this window that never saw a call knows nothing: any job's reading beats it.
+        observed = getattr(status, "last_outcome_at", None) or 0.0
         offer(
             BreakerRow(
                 status.service,
@@ -119,7 +122,8 @@ def breaker_rows(jobs: Iterable[JobRecord], local: Iterable[Any], now: float) ->
                 float(status.retry_in),
                 now,
                 "this window",
-            )
+            ),
+            observed,
         )
     for job in jobs:
         breakers = (job.metrics or {}).get("breaker")
@@ -137,7 +141,8 @@ def breaker_rows(jobs: Iterable[JobRecord], local: Iterable[Any], now: float) ->
                         float(reading.get("retry_in", 0.0)),
                         float(reading["at"]),
                         origin,
-                    )
+                    ),
+                    float(reading["at"]),
                 )
             except (KeyError, TypeError, ValueError):
                 continue  # a reading this version cannot read: skip it, do not break the panel

@@ -385,7 +385,13 @@ def test_ctrl_c_pauses_a_cli_screen_and_the_same_command_continues_it(
 ) -> None:
     from cryodesk.cli import exit_codes
 
-    _, library = screen_setup
+    _, small = screen_setup
+    # Ten copies of the library: on an idle machine the 645-record file can finish before the
+    # Ctrl+C arrives, and the test is about what happens after it.
+    library = project_copy.with_name("library_x10.smi")
+    header, *body = small.read_text(encoding="utf-8").splitlines()
+    library.write_text("\n".join([header, *(body * 10)]) + "\n", encoding="utf-8")
+    records = len(body) * 10
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     child = subprocess.Popen(
         _cli(project_copy, library), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -408,7 +414,7 @@ def test_ctrl_c_pauses_a_cli_screen_and_the_same_command_continues_it(
         ).stdout
     )
     assert again["job_id"] == stopped["job_id"] and again["state"] == "done"
-    assert again["summary"]["resumed_from_chunk"] == next_chunk and again["summary"]["records"] == 644
+    assert again["summary"]["resumed_from_chunk"] == next_chunk and again["summary"]["records"] == records
 
 
 # -- Dask ---------------------------------------------------------------------------------------------------------

@@ -218,6 +218,14 @@ def test_breaker_rows_keep_the_newest_reading_per_service() -> None:
     assert pubchem.next_probe(now) == 20.0 and pubchem.next_probe(now + 25) == 0.0  # due: counted down
     assert rows[0].next_probe(now) is None
 
+    # This window's pubchem breaker: idle (never saw a call) loses to the job's older reading;
+    # one that saw a call after the job's reading wins.
+    idle = SimpleNamespace(service="pubchem", state="closed", consecutive_failures=0, openings=0, retry_in=0.0,
+                           last_outcome_at=None)
+    assert breaker_rows(jobs, [idle], now)[0].origin == "job 2 (running)"
+    used = SimpleNamespace(**{**vars(idle), "last_outcome_at": now - 1})
+    assert breaker_rows(jobs, [used], now)[0].origin == "this window"
+
 
 def test_jobs_panel_shows_breakers_and_counts_down(qtbot, open_window, reference_project: Path) -> None:
     import time as time_module

@@ -35,6 +35,9 @@ class BreakerStatus:
         consecutive_failures: failures since the last success.
         openings: how many times the breaker has opened since it was created.
         retry_in: seconds until an open breaker lets a probe through (0 otherwise).
+        last_outcome_at: Unix time of the last success or failure recorded, None if the breaker has
+            seen no call yet (a reader comparing breakers of several processes needs to know which
+            one actually saw the service last).
     """
 
     service: str
@@ -42,6 +45,7 @@ class BreakerStatus:
     consecutive_failures: int
     openings: int
     retry_in: float
+    last_outcome_at: float | None = None
 
 
 BreakerListener = Callable[[BreakerStatus], None]
@@ -78,6 +82,7 @@ class CircuitBreaker:
         self._openings = 0
         self._opened_at = 0.0
         self._probe_started: float | None = None
+        self._last_outcome_at: float | None = None
         self._listeners: list[BreakerListener] = [listener] if listener else []
 
     def add_listener(self, listener: BreakerListener) -> None:
@@ -94,7 +99,7 @@ class CircuitBreaker:
         retry_in = 0.0
         if self._state is BreakerState.OPEN:
             retry_in = max(0.0, self._opened_at + self.recovery_time - now)
-        return BreakerStatus(self.service, self._state, self._failures, self._openings, retry_in)
+        return BreakerStatus(self.service, self._state, self._failures, self._openings, retry_in, self._last_outcome_at)
 
     def status(self) -> BreakerStatus:
         with self._lock:
@@ -141,6 +146,7 @@ class CircuitBreaker:
         with self._lock:
             was = self._state
             self._failures = 0
+            self._last_outcome_at = self._clock.time()
             self._probe_started = None
             if was is not BreakerState.CLOSED:
                 self._state = BreakerState.CLOSED
@@ -155,6 +161,7 @@ class CircuitBreaker:
         with self._lock:
             now = self._clock.monotonic()
             self._failures += 1
+            self._last_outcome_at = self._clock.time()
             reopen = self._state is BreakerState.HALF_OPEN
             if reopen or (self._state is BreakerState.CLOSED and self._failures >= self.failure_threshold):
                 self._state = BreakerState.OPEN
