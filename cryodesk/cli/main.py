@@ -347,6 +347,10 @@ def install_interrupt(cancel: threading.Event) -> None:
         print("\nstopping at the next checkpoint (Ctrl+C again to abort)...", file=sys.stderr)
 
     signal.signal(signal.SIGINT, handler)
+    if hasattr(signal, "pthread_sigmask"):
+        # A blocked SIGINT is inherited from the parent process (a launcher or test runner that
+        # blocked it while it spawned a helper): unblock it, or Ctrl+C would stay pending for ever.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 if __name__ == "__main__":

@@ -20,10 +20,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QPainter, QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
@@ -41,6 +39,7 @@ from cryodesk.gui.depiction import DepictionCache
 from cryodesk.gui.evidence_panel import EvidencePanel
 from cryodesk.gui.lineage_panel import LineagePanel
 from cryodesk.gui.molecule_table import draw_fitted
+from cryodesk.gui.tables import read_only_table
 
 if TYPE_CHECKING:
     from cryodesk.engine.service import Workbench
@@ -169,9 +168,9 @@ class CompoundDetailPanel(QWidget):
         top.addWidget(self.structure, 0)
         top.addLayout(identity, 1)
 
-        self.properties_table = _table(PROPERTY_HEADERS, content)
-        self.identifiers_table = _table(IDENTIFIER_HEADERS, content)
-        self.assays_table = _table(ASSAY_HEADERS, content)
+        self.properties_table = read_only_table(PROPERTY_HEADERS, content, row_padding=8, dense_values=True)
+        self.identifiers_table = read_only_table(IDENTIFIER_HEADERS, content, row_padding=8, dense_values=True)
+        self.assays_table = read_only_table(ASSAY_HEADERS, content, row_padding=8, dense_values=True)
         self.tabs = QTabWidget(content)
         # Five tabs in a narrow dock: shorten their titles rather than hide some behind scroll arrows.
         self.tabs.setUsesScrollButtons(False)
@@ -390,19 +389,6 @@ def _selectable(label: QLabel) -> QLabel:
     return label
 
 
-def _table(headers: Sequence[str], parent: QWidget) -> QTableWidget:
-    table = QTableWidget(0, len(headers), parent)
-    table.setHorizontalHeaderLabels(list(headers))
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    return table
 
 
 def _fill(

@@ -19,9 +19,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
-    QHeaderView,
     QLabel,
     QScrollArea,
     QSplitter,
@@ -32,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cryodesk.gui.tables import read_only_table
 from cryodesk.gui.worker import TaskSlot
 
 if TYPE_CHECKING:
@@ -79,9 +78,9 @@ class EvidencePanel(QWidget):
         self.summary_label = _label(self, "EvidenceSummary")
         self.conflicts_label = _label(self, "EvidenceConflicts")
         self.conflicts_label.setStyleSheet("color:#c62828")
-        self.reported_table = _table(REPORTED_HEADERS, self)
+        self.reported_table = read_only_table(REPORTED_HEADERS, self, row_padding=6)
         self.agreement_label = _label(self, "AgreementLabel")
-        self.agreement_table = _table(AGREEMENT_HEADERS, self)
+        self.agreement_table = read_only_table(AGREEMENT_HEADERS, self, row_padding=6)
         self.agreement_table.cellDoubleClicked.connect(self._open_row_pmid)
         self.sentences = QTextBrowser(self)
         self.sentences.setObjectName("EvidenceSentences")
@@ -332,16 +331,6 @@ def _label(parent: QWidget, name: str) -> QLabel:
     return label
 
 
-def _table(headers: Sequence[str], parent: QWidget) -> QTableWidget:
-    table = QTableWidget(0, len(headers), parent)
-    table.setHorizontalHeaderLabels(list(headers))
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
 
 
 def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:

@@ -19,11 +19,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -33,20 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cryodesk.gui.tables import read_only_table
 from cryodesk.gui.worker import TaskSlot
+from cryodesk.toxicity.pathways import PROCESS_ORDER
 
 if TYPE_CHECKING:
     from cryodesk.engine.service import Workbench
     from cryodesk.engine.toxicity import ToxicityReport
 
-PROCESS_ORDER = (
-    "nuclear receptor",
-    "stress response",
-    "mitochondrial",
-    "DNA damage",
-    "cytotoxicity",
-    "other",
-)
 MISSING_RGBA = (225, 225, 225, 255)
 INACTIVE_RGB = np.array([200, 220, 240])
 ACTIVE_RGB = np.array([200, 30, 30])
@@ -133,8 +125,8 @@ class ToxicityView(QWidget):
             self,
         )
 
-        self.pathway_table = _table(PATHWAY_HEADERS, self)
-        self.predicted_table = _table(PREDICTED_HEADERS, self)
+        self.pathway_table = read_only_table(PATHWAY_HEADERS, self)
+        self.predicted_table = read_only_table(PREDICTED_HEADERS, self)
         self.burst_label = QLabel(self)
         self.burst_label.setWordWrap(True)
 
@@ -467,15 +459,6 @@ def _small_font(widget: QWidget):
     return font
 
 
-def _table(headers: Sequence[str], parent: QWidget) -> QTableWidget:
-    table = QTableWidget(0, len(headers), parent)
-    table.setHorizontalHeaderLabels(list(headers))
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
 
 
 def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:

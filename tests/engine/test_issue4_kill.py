@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ import pytest
 from cryodesk.config import AppPaths, Settings, save_settings
 from cryodesk.store import Project
 from tests.bench.bench_drugbank import write_drugbank_xml
-from tests.engine.kill_support import jobs_done
+from tests.engine.kill_support import kill_at_thresholds
 from tests.engine.test_online_import import project_rows
 from tests.replay.ctx_routes import REPLAY_KEY
 from tests.replay.server import ReplayServer
@@ -64,18 +62,7 @@ def _kill_resume(
     command: list[str], env: dict[str, str], target: Path, thresholds: list[int], seed: int
 ) -> str:
     rng = random.Random(seed)
-    kills = 0
-    for threshold in thresholds:
-        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while child.poll() is None and jobs_done(target) < threshold:
-            time.sleep(0.003)
-        time.sleep(rng.uniform(0.0, 0.03))
-        if child.poll() is None:
-            os.kill(child.pid, signal.SIGKILL)
-            child.wait()
-            kills += 1
-            with Project.open(target, read_only=True) as project:
-                assert project.integrity_check() == "ok"
+    kills = kill_at_thresholds(command, env, target, thresholds, rng, max_delay=0.03)
     final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stdout + final.stderr
     assert kills >= 2, f"only {kills} kills landed"

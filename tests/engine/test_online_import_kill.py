@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from cryodesk.config import AppPaths, Settings, save_settings
 from cryodesk.store import Project
-from tests.engine.kill_support import jobs_done
+from tests.engine.kill_support import kill_at_thresholds
 from tests.engine.test_online_import import project_rows
 from tests.replay import ReplayServer
 
@@ -74,18 +72,7 @@ def test_kill_9_at_random_points_then_resume_gives_the_uninterrupted_result(tmp_
         env = _env(server, _home(tmp_path / "home-kill"))  # a cold cache of its own
         rng = random.Random(20261127)
         thresholds = sorted(rng.sample(range(1, len(CIDS) - 2 * BATCH), KILLS))
-        kills = 0
-        for threshold in thresholds:
-            child = subprocess.Popen(_cli(target), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            while child.poll() is None and jobs_done(target) < threshold:
-                time.sleep(0.005)
-            time.sleep(rng.uniform(0.0, 0.05))
-            if child.poll() is None:
-                os.kill(child.pid, signal.SIGKILL)
-                child.wait()
-                kills += 1
-                with Project.open(target, read_only=True) as project:
-                    assert project.integrity_check() == "ok"
+        kills = kill_at_thresholds(_cli(target), env, target, thresholds, rng)
         final = subprocess.run(_cli(target), env=env, capture_output=True, text=True, timeout=60)
         assert final.returncode == 0, final.stderr
         assert "(resumed)" in final.stdout

@@ -393,8 +393,15 @@ def test_ctrl_c_pauses_a_cli_screen_and_the_same_command_continues_it(
     library.write_text("\n".join([header, *(body * 10)]) + "\n", encoding="utf-8")
     records = len(body) * 10
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    # Started with SIGINT blocked, as a launcher (or this test runner, after some earlier test) may
+    # leave it: the CLI must still hear the Ctrl+C.
     child = subprocess.Popen(
-        _cli(project_copy, library), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        _cli(project_copy, library),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}),
     )
     deadline = time.monotonic() + 180
     while child.poll() is None and _done(project_copy) < 50 and time.monotonic() < deadline:

@@ -28,6 +28,7 @@ from .helpers import SCREENSHOT_DIR, has_chemistry
 
 pytestmark = pytest.mark.skipif(not has_chemistry(), reason="cryodesk.chem not available")
 TIMEOUT = 300_000
+COPIES = 10
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,11 @@ def screen_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
         wb.save_scoring_profile(PROFILE)
     finally:
         wb.close()
-    write_library(tmp / "library.smi", start=300, stop=560, duplicates=20)
+    small = write_library(tmp / "small.smi", start=300, stop=560, duplicates=20)
+    # Ten copies: on an idle machine 284 records are screened before the Stop click lands, and the
+    # test is about stopping and continuing.
+    header, *body = small.read_text(encoding="utf-8").splitlines()
+    (tmp / "library.smi").write_text("\n".join([header, *(body * COPIES)]) + "\n", encoding="utf-8")
     return tmp
 
 
@@ -131,11 +136,11 @@ def test_screen_dialog_live_hits_stop_continue_and_row_list(qtbot, open_window, 
     assert result["state"] == "done", result
     assert result["resumed"] and result["job_id"] == paused.args[0]["job_id"]
     summary = result["summary"]
-    assert summary["resumed_from_chunk"] > 0 and summary["errors"] == len(BAD_LINES)
+    assert summary["resumed_from_chunk"] > 0 and summary["errors"] == COPIES * len(BAD_LINES)
     assert [(h["key"], h["score"]) for h in summary["hits"]] == expected
     assert dialog.hits_table.rowCount() == 20
     assert dialog.hits_table.item(0, 5).text() == summary["hits"][0]["smiles"]
-    assert dialog.status.text().startswith("Done: 284 records") and "“dialog hits”" in dialog.status.text()
+    assert dialog.status.text().startswith(f"Done: {COPIES * 284:,} records") and "“dialog hits”" in dialog.status.text()
 
     recorded = result["recorded"]  # the screen's parameters, kept with the row list
     assert recorded["top"] == 20 and recorded["profile"] == "soluble" and recorded["chunk_size"] == 50
