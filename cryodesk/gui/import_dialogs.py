@@ -192,10 +192,20 @@ class ImportDialog(QDialog):
         return row, edit
 
 
+# Literal module names, so the bundle check can see that each one is a cryodesk module.
+_PARAMS_IMPORTS = {
+    "cryodesk.engine.online_import": lambda: importlib.import_module("cryodesk.engine.online_import"),
+    "cryodesk.engine.literature_import": lambda: importlib.import_module("cryodesk.engine.literature_import"),
+    "cryodesk.engine.toxcast_import": lambda: importlib.import_module("cryodesk.engine.toxcast_import"),
+    "cryodesk.engine.drugbank_import": lambda: importlib.import_module("cryodesk.engine.drugbank_import"),
+    "cryodesk.engine.cod_import": lambda: importlib.import_module("cryodesk.engine.cod_import"),
+}
+
+
 def _prepare(service: str | None, module: str) -> str | None:
     """On a pool thread: import the params' engine module; the service's base URL (None for files)."""
     if module:
-        importlib.import_module(module)
+        _PARAMS_IMPORTS[module]()
     if not service:
         return None
     try:

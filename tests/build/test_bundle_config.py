@@ -77,6 +77,8 @@ def test_imports_by_string_are_declared(bundle_config: ModuleType) -> None:
     for path in (ROOT / "cryodesk").rglob("*.py"):
         if path.name == "selftest.py":
             continue  # imports the modules the build record lists, which the spec bundles by construction
+        if path.name == "csd.py":
+            continue  # CCDC's licensed Python API: installed by a licensed user, never bundled
         for line, target in _string_imports(path):
             if target is None or not (target.startswith("cryodesk.") or target in bundle_config.HIDDEN_IMPORTS):
                 undeclared.append(f"{path.relative_to(ROOT)}:{line} imports {target or 'a computed name'}")
