@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     from cryodesk.cli.target_commands import add_parsers as _add_target_parsers  # issue 13: targets KEY
 
     _add_target_parsers(sub)
+    from cryodesk.cli.value_commands import add_parsers as _add_value_parsers  # issue 10: manual values
+
+    _add_value_parsers(sub)
 
     evidence = sub.add_parser("evidence", help="what imported PubMed abstracts say about a compound or mixture")
     evidence.add_argument("identifier", help="compound name, InChIKey, CAS, SMILES or any identifier; or a mixture name")
@@ -318,8 +321,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from cryodesk.cli.mixture_commands import handler_for as mixture_handler
         from cryodesk.cli.source_commands import handler_for
         from cryodesk.cli.target_commands import handler_for as target_handler
+        from cryodesk.cli.value_commands import handler_for as value_handler
 
-        handler = (handler_for(args) or mixture_handler(args) or target_handler(args)
+        handler = (handler_for(args) or mixture_handler(args) or target_handler(args) or value_handler(args)
                    or getattr(commands, f"cmd_{args.command}"))
         return handler(workbench, args)
     finally:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the online sources load requests and diskcache: only when a
     from cryodesk.engine.evidence_views import EvidenceView, LineageChoice
     from cryodesk.engine.lineage import Lineage
     from cryodesk.engine.literature_import import PubMedImportParams
+    from cryodesk.engine.manual_values import ManualChange, ManualEntry
     from cryodesk.engine.mixtures import MixturePrediction
     from cryodesk.engine.online_import import ChemblImportParams, PubChemImportParams
     from cryodesk.engine.paste import PasteResult
@@ -300,6 +301,28 @@ class Workbench:
     def property_names(self) -> list[tuple[str, int]]:
         """Stored property keys with their value counts."""
         return self.project.properties.property_names()
+
+    # -- manual values (entered by hand; see engine.manual_values) ------------------------------
+    def add_manual_value(self, inchikey: str, entry: ManualEntry, user: str | None = None) -> ManualChange:
+        from cryodesk.engine.manual_values import add_manual_value
+
+        return add_manual_value(self.project, inchikey, entry, user)
+
+    def edit_manual_value(self, before: PropertyValue, entry: ManualEntry, user: str | None = None) -> ManualChange:
+        from cryodesk.engine.manual_values import edit_manual_value
+
+        return edit_manual_value(self.project, before, entry, user)
+
+    def delete_manual_value(self, value: PropertyValue) -> ManualChange:
+        from cryodesk.engine.manual_values import delete_manual_value
+
+        return delete_manual_value(self.project, value)
+
+    def replace_manual_value(self, before: PropertyValue | None, after: PropertyValue | None) -> ManualChange:
+        """Swap one stored manual value for another (the write behind undo and redo)."""
+        from cryodesk.engine.manual_values import replace_manual_value
+
+        return replace_manual_value(self.project, before, after)
 
     # -- imports and jobs --------------------------------------------------------------------
     def import_file(self, params: FileImportParams, on_progress: ProgressCallback | None = None,

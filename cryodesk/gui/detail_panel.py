@@ -10,6 +10,10 @@ imported PubMed abstracts say, agreement with predictions; :mod:`cryodesk.gui.ev
 and **Lineage** (the chain behind a value or a prediction; :mod:`cryodesk.gui.lineage_panel`).
 They find the workbench through :meth:`CompoundDetailPanel.set_workbench`, else through the
 window that holds the panel (its ``wb``).
+
+Under the Properties tab, **Add value… / Edit… / Delete** ask for values entered by hand; the panel only
+emits requests, :class:`cryodesk.gui.manual_value_dialog.ManualValueEditor` writes them (undoably).
+Edit and Delete are enabled only on a value with "manual" provenance.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ from PySide6.QtWidgets import (
 )
 
 from cryodesk.domain import AssayResult, Identifier, PropertyValue, Provenance
+from cryodesk.engine.manual_values import MANUAL_SOURCE
 from cryodesk.engine.service import CompoundDetail
+from cryodesk.engine.views import unit_label
 from cryodesk.gui.depiction import DepictionCache
 from cryodesk.gui.evidence_panel import EvidencePanel
 from cryodesk.gui.lineage_panel import LineagePanel
@@ -59,6 +65,7 @@ IDENTIFIER_HEADERS = ("Kind", "Value", "Source", "Confidence")
 ASSAY_HEADERS = ("Assay", "Outcome", "Value", "Unit", "Method", "Source", "Record", "Citation")
 CITATION_WIDTH = 260
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1  # the full record text of a row, on its first cell
+VALUE_ROLE = Qt.ItemDataRole.UserRole + 2  # the PropertyValue of a properties row, on its first cell
 
 
 class StructureView(QWidget):
@@ -115,6 +122,9 @@ class CompoundDetailPanel(QWidget):
     """Everything stored about the selected compound. Fill it with :meth:`show_detail`."""
 
     shown = Signal(str)  # InChIKey of the compound now displayed
+    add_value_requested = Signal(str, str)  # InChIKey, compound name: enter a value by hand
+    edit_value_requested = Signal(object, str)  # the manual PropertyValue, compound name
+    delete_value_requested = Signal(object)  # the manual PropertyValue
 
     def __init__(self, depictions: DepictionCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,7 +179,9 @@ class CompoundDetailPanel(QWidget):
         top.addLayout(identity, 1)
 
         self.properties_table = read_only_table(PROPERTY_HEADERS, content, row_padding=8, dense_values=True)
-        self.identifiers_table = read_only_table(IDENTIFIER_HEADERS, content, row_padding=8, dense_values=True)
+        self.identifiers_table = read_only_table(
+            IDENTIFIER_HEADERS, content, row_padding=8, dense_values=True
+        )
         self.assays_table = read_only_table(ASSAY_HEADERS, content, row_padding=8, dense_values=True)
         self.tabs = QTabWidget(content)
         # Five tabs in a narrow dock: shorten their titles rather than hide some behind scroll arrows.
@@ -207,6 +219,10 @@ class CompoundDetailPanel(QWidget):
                 lambda row, _c, _pr, _pc, table=table: self._show_record(table, row)
             )
         self.tabs.currentChanged.connect(lambda _i: self._show_record(self.tabs.currentWidget(), None))
+        self.value_buttons = self._build_value_buttons(content)
+        self.properties_table.currentCellChanged.connect(lambda *_: self._update_value_buttons())
+        self.properties_table.itemDoubleClicked.connect(lambda _item: self._request_edit())
+        self.tabs.currentChanged.connect(lambda _i: self._update_value_buttons())
 
         line = QFrame(content)
         line.setFrameShape(QFrame.Shape.HLine)
@@ -216,8 +232,101 @@ class CompoundDetailPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(line)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.value_buttons)
         layout.addWidget(self.provenance_label)
         return content
+
+    # -- manual values --------------------------------------------------------------------------------
+    def _build_value_buttons(self, parent: QWidget) -> QWidget:
+        bar = QWidget(parent)
+        self.add_value_button = QPushButton("Add value…", bar)
+        self.add_value_button.setObjectName("AddValueButton")
+        self.add_value_button.setToolTip("Enter a measured or literature value by hand (stored as “manual”)")
+        self.edit_value_button = QPushButton("Edit…", bar)
+        self.edit_value_button.setObjectName("EditValueButton")
+        self.edit_value_button.setToolTip("Correct the selected value entered by hand")
+        self.delete_value_button = QPushButton("Delete", bar)
+        self.delete_value_button.setObjectName("DeleteValueButton")
+        self.delete_value_button.setToolTip(
+            "Delete the selected value entered by hand (Edit ▸ Undo brings it back)"
+        )
+        self.value_status = QLabel(bar)
+        self.value_status.setObjectName("ManualValueStatus")
+        self.value_status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.value_status.setWordWrap(True)  # its own line under the buttons: a narrow dock shows it whole
+        self.value_status.hide()
+        self.add_value_button.clicked.connect(self._request_add)
+        self.edit_value_button.clicked.connect(self._request_edit)
+        self.delete_value_button.clicked.connect(self._request_delete)
+        row = QHBoxLayout()
+        for button in (self.add_value_button, self.edit_value_button, self.delete_value_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        column = QVBoxLayout(bar)
+        column.setContentsMargins(0, 2, 0, 2)
+        column.setSpacing(2)
+        column.addLayout(row)
+        column.addWidget(self.value_status)
+        return bar
+
+    def _writable(self) -> bool:
+        wb = self._workbench()
+        return wb is not None and not wb.project.read_only
+
+    def current_value(self) -> PropertyValue | None:
+        """The property value of the focused row of the Properties table."""
+        item = self.properties_table.item(self.properties_table.currentRow(), 0)
+        value = item.data(VALUE_ROLE) if item is not None else None
+        return value if isinstance(value, PropertyValue) else None
+
+    def _update_value_buttons(self) -> None:
+        on_properties = self.tabs.currentWidget() is self.properties_table
+        self.value_buttons.setVisible(on_properties)
+        writable = self.detail is not None and self._writable()
+        value = self.current_value()
+        manual = value is not None and value.provenance.source == MANUAL_SOURCE
+        self.add_value_button.setEnabled(writable)
+        self.edit_value_button.setEnabled(writable and manual)
+        self.delete_value_button.setEnabled(writable and manual)
+        if value is not None and not manual:
+            tip = "Imported values cannot be changed here; add a manual value beside it"
+        else:
+            tip = "Correct the selected value entered by hand"
+        self.edit_value_button.setToolTip(tip)
+
+    def _compound_title(self) -> str:
+        c = self.detail.compound if self.detail is not None else None
+        return "" if c is None else (c.name or c.inchikey)
+
+    def _request_add(self) -> None:
+        if self.detail is not None and self._writable():
+            self.add_value_requested.emit(self.detail.compound.inchikey, self._compound_title())
+
+    def _request_edit(self) -> None:
+        value = self.current_value()
+        if value is not None and self.edit_value_button.isEnabled():
+            self.edit_value_requested.emit(value, self._compound_title())
+
+    def _request_delete(self) -> None:
+        value = self.current_value()
+        if value is not None and self.delete_value_button.isEnabled():
+            self.delete_value_requested.emit(value)
+
+    def show_status(self, text: str) -> None:
+        """A one-line report of the last manual-value write (hidden when there is none)."""
+        self.value_status.setText(text)
+        self.value_status.setVisible(bool(text))
+
+    def select_value(self, value: PropertyValue | None) -> None:
+        """Focus the row of ``value`` (after it was added or changed), if it is shown."""
+        if value is None:
+            return
+        for row in range(self.properties_table.rowCount()):
+            item = self.properties_table.item(row, 0)
+            if item is not None and item.data(VALUE_ROLE) == value:
+                self.properties_table.setCurrentCell(row, 0)
+                self.properties_table.scrollToItem(item)
+                return
 
     # -- the lazy tabs ------------------------------------------------------------------------------
     def set_workbench(self, provider: Callable[[], Workbench | None]) -> None:
@@ -286,6 +395,7 @@ class CompoundDetailPanel(QWidget):
         self.evidence_panel.clear()
         self.lineage_panel.clear()
         self.structure.set_smiles(None)
+        self.show_status("")
         self._stack.setCurrentIndex(0)
 
     def show_message(self, text: str) -> None:
@@ -297,6 +407,10 @@ class CompoundDetailPanel(QWidget):
         if detail is None:
             self.show_message("This compound is no longer in the project.")
             return
+        same = self.detail is not None and self.detail.compound.inchikey == detail.compound.inchikey
+        focused = self.current_value() if same else None  # a re-read keeps the row the user is on
+        if not same:
+            self.show_status("")  # the last write's report belongs to the compound it was about
         self.detail = detail
         c = detail.compound
         self.structure.set_smiles(c.smiles)
@@ -306,6 +420,7 @@ class CompoundDetailPanel(QWidget):
         self.formula_label.setText(f"{c.formula}{mw}   (standardisation {c.std_version})")
         self.smiles_label.setText(c.smiles)
         self._fill_properties(detail.properties)
+        self.select_value(focused)
         self._fill_identifiers(detail.identifiers)
         self._fill_assays(detail.assay_results)
         self.tabs.setTabText(0, f"Properties ({len(detail.properties)})")
@@ -315,6 +430,7 @@ class CompoundDetailPanel(QWidget):
         self.tabs.setTabText(3, f"Evidence ({literature})" if literature else "Evidence")
         self._stack.setCurrentIndex(1)
         self._load_lazy_tab()
+        self._update_value_buttons()
         self.shown.emit(c.inchikey)
 
     def _fill_properties(self, values: Sequence[PropertyValue]) -> None:
@@ -322,7 +438,7 @@ class CompoundDetailPanel(QWidget):
         for v in values:
             p = v.provenance
             value = _value_text(v.value, v.value_text)
-            headline = f"{v.property} = {value} {v.unit or ''}".rstrip() + (
+            headline = f"{v.property} = {value} {unit_label(v.unit)}".rstrip() + (
                 f" ({v.conditions})" if v.conditions else ""
             )
             rows.append(
@@ -330,7 +446,7 @@ class CompoundDetailPanel(QWidget):
                     [
                         v.property,
                         value,
-                        v.unit or "",
+                        unit_label(v.unit),  # °C for degC; units as imported are shown as stored
                         v.conditions or "",
                         str(p.method),
                         p.source,
@@ -341,7 +457,7 @@ class CompoundDetailPanel(QWidget):
                     _record_text(headline, p, v.value_text, v.flags),
                 )
             )
-        _fill(self.properties_table, rows, numeric_columns=(1,))
+        _fill(self.properties_table, rows, numeric_columns=(1,), payloads=values)
         _focus_first_row(self.properties_table)
         self._show_record(self.properties_table, None)
 
@@ -389,10 +505,11 @@ def _selectable(label: QLabel) -> QLabel:
     return label
 
 
-
-
 def _fill(
-    table: QTableWidget, rows: Sequence[tuple[Sequence[str], str | None]], numeric_columns: Sequence[int] = ()
+    table: QTableWidget,
+    rows: Sequence[tuple[Sequence[str], str | None]],
+    numeric_columns: Sequence[int] = (),
+    payloads: Sequence[object] | None = None,
 ) -> None:
     table.setSortingEnabled(False)  # filling a sorted table re-sorts on every item
     table.clearContents()
@@ -402,6 +519,8 @@ def _fill(
             item = QTableWidgetItem(text)
             if c == 0:
                 item.setData(RECORD_ROLE, tip)
+                if payloads is not None:
+                    item.setData(VALUE_ROLE, payloads[r])  # rows move when sorted: the value goes with them
             if c in numeric_columns:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             tooltip = tip or ""
@@ -432,15 +551,18 @@ def _value_text(value: float | None, text: str | None) -> str:
 
 def _record_text(headline: str, p: Provenance, original: str | None, flags: Sequence[str]) -> str:
     """The full record of one value: what, where from, how, and anything flagged."""
+    manual = p.source == MANUAL_SOURCE
     parts = [
         headline,
-        f"Source: {p.source}" + (f", record {p.source_record_id}" if p.source_record_id else ""),
+        f"Source: {p.source}"
+        + (" (entered by hand)" if manual else "")
+        + (f", record {p.source_record_id}" if p.source_record_id else ""),
         f"Method: {p.method}",
     ]
     if p.citation:
-        parts.append(f"Citation: {p.citation}")
+        parts.append(f"{'Note / reference' if manual else 'Citation'}: {p.citation}")
     if p.retrieved_at:
-        parts.append(f"Retrieved: {p.retrieved_at}")
+        parts.append(f"{'Entered' if manual else 'Retrieved'}: {p.retrieved_at}")
     if p.job_id is not None:
         parts.append(f"Written by job {p.job_id}")
     if original:

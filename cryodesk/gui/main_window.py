@@ -74,15 +74,16 @@ from cryodesk.gui.job_process import resume_job as resume_job_in_child
 from cryodesk.gui.jobs_panel import JobsPanel
 from cryodesk.gui.latency_probe import EventLoopLatencyProbe
 from cryodesk.gui.logging_setup import log_file_path
+from cryodesk.gui.manual_value_dialog import ManualValueEditor
 from cryodesk.gui.mixtures_view import MixturesView
 from cryodesk.gui.models_view import ModelsView
 from cryodesk.gui.molecule_table import (
     INCHIKEY_ROLE,
-    PROPERTY_COLUMN_WIDTH,
     Column,
     MoleculesExtras,
     MoleculeTableModel,
     MoleculeTableView,
+    column_menu_text,
 )
 from cryodesk.gui.row_lists import RowListPanel, ask_list_name
 from cryodesk.gui.scatter_view import ScatterPlotView
@@ -294,6 +295,9 @@ class MainWindow(QMainWindow):
         self.detail = CompoundDetailPanel(self.depictions, self)
         self.detail_dock = self._dock("Compound", "DetailDock", self.detail, Qt.DockWidgetArea.RightDockWidgetArea)
         self.detail_dock.setMinimumWidth(360)
+        # Values entered by hand in the detail panel: undoable engine writes; the table re-reads after each.
+        self.manual_values = ManualValueEditor(self._workbench, self.undo_stack, self.detail, self)
+        self.manual_values.changed.connect(self._on_manual_value_changed)
         self.filter_panel = FilterPanel(self._workbench, self)
         self.filter_dock = self._dock("Filters", "FilterDock", self.filter_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.structure_query = StructureQueryPanel(self._workbench, self)
@@ -406,9 +410,10 @@ class MainWindow(QMainWindow):
         self.train_action = self._action("&Train a model…", self._open_train_dialog, "Ctrl+T", None,
                                          "Train and register a model on a property or assay of this project")
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        # setShortcuts: every platform binding (setShortcut keeps only the first, Ctrl+Y, losing Ctrl+Shift+Z).
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
         self.about_action = self._action(f"&About {APP_NAME}", lambda: self.show_about(ABOUT_TAB))
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.sources_action = self._action("&Data sources", lambda: self.show_about(SOURCES_TAB), None, None,
@@ -932,7 +937,8 @@ class MainWindow(QMainWindow):
         hidden = set(self._hidden_columns())
         for section in range(self.model.columnCount()):
             key = self._section_key(section)
-            width = self._widths.get(key, defaults.get(key, PROPERTY_COLUMN_WIDTH))
+            column = self.model.property_columns()[section - len(Column)] if section >= len(Column) else None
+            width = self._widths.get(key, defaults.get(key) or self.table.property_width(column))
             self.table.setColumnWidth(section, width)
             if section < len(Column):
                 self.table.setColumnHidden(section, key in hidden)
@@ -968,7 +974,7 @@ class MainWindow(QMainWindow):
             none = props.addAction("(no properties stored yet)")
             none.setEnabled(False)
         for column in self._available:
-            action = props.addAction(f"{column.header}   — {column.n_values:,} values")
+            action = props.addAction(column_menu_text(column))
             action.setCheckable(True)
             action.setChecked(column.key in shown)
             action.setToolTip(column.describe())
@@ -1069,6 +1075,14 @@ class MainWindow(QMainWindow):
                                                         QItemSelectionModel.SelectionFlag.NoUpdate)
         self.table.setAutoScroll(True)
         self.hub.set_selection(self.selected_ids(), self.table)
+
+    def _on_manual_value_changed(self, _inchikey: str) -> None:
+        self.refresh(reload_columns=True)
+        # Same rows, new numbers: the plot's "same ids, nothing to re-read" shortcut would keep old points.
+        if self.scatter.isVisible():
+            self.scatter.reload()
+        else:
+            self.scatter.reset()  # re-read when it is shown
 
     def _load_current_detail(self) -> None:
         compound_id = self._current_id()
@@ -1312,6 +1326,7 @@ class MainWindow(QMainWindow):
         for slot in self._all_slots():
             slot.discard()
         self.depictions.shutdown()
+        self.manual_values.writer.wait_done(SHUTDOWN_WAIT_MS)  # a value being written lands before the close
         for pool in (QThreadPool.globalInstance(), self.job_pool, self.models.train_pool, self.models.warm_pool):
             if not pool.waitForDone(SHUTDOWN_WAIT_MS):
                 log.warning("background tasks did not stop within %d ms", SHUTDOWN_WAIT_MS)

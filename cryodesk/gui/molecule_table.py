@@ -59,7 +59,16 @@ from PySide6.QtWidgets import (
 from cryodesk.domain import CryoDeskError
 from cryodesk.engine.model_views import warm_in_child
 from cryodesk.engine.paste import PasteResult
-from cryodesk.engine.views import SCORE, SCORE_PREFIX, CellValue, TableColumn, prepare_scoring, promoted_model
+from cryodesk.engine.views import (
+    PREDICTION,
+    SCORE,
+    SCORE_PREFIX,
+    CellValue,
+    TableColumn,
+    prepare_scoring,
+    promoted_model,
+    unit_label,
+)
 from cryodesk.gui.depiction import DepictionCache
 from cryodesk.gui.job_process import run_in_process
 from cryodesk.gui.theme import plot_colours
@@ -361,6 +370,16 @@ class MoleculeTableModel(QAbstractTableModel):
         return None
 
 
+def column_menu_text(column: TableColumn) -> str:
+    """A Columns-menu entry: the header and what the column holds (computed columns store no values)."""
+    if column.kind == PREDICTION:
+        cached = f", {column.n_values:,} predictions cached" if column.n_values else ""
+        return f"{column.header}   — model {column.source}{cached}"
+    if column.kind == SCORE:
+        return f"{column.header}   — desirability 0–1"
+    return f"{column.header}   — {column.n_values:,} value{'' if column.n_values == 1 else 's'}"
+
+
 def _display(row: CompoundRow, column: Column) -> str | None:
     if column == Column.STRUCTURE:
         return None  # drawn by StructureDelegate
@@ -486,6 +505,13 @@ class MoleculeTableView(QTableView):
         self.horizontalHeader().setStretchLastSection(True)
         for column, width in self.default_widths().items():
             self.setColumnWidth(column, width)
+
+    def property_width(self, column: TableColumn | None) -> int:
+        """Default width of a property column: a prediction's "⚠ value ± half-width unit" must not be elided."""
+        if column is None or column.kind != PREDICTION:
+            return PROPERTY_COLUMN_WIDTH
+        sample = f"⚠ -8.888 ± 8.8 {unit_label(column.unit)}".rstrip()
+        return max(PROPERTY_COLUMN_WIDTH, self.fontMetrics().horizontalAdvance(sample) + 20)
 
     @staticmethod
     def default_widths() -> dict[Column, int]:

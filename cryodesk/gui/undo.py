@@ -10,7 +10,9 @@ Two kinds of edits are undoable:
   off the GUI thread. Their first ``redo`` is the write already done when the command was pushed (the
   write reads the state it replaces in the same task, which the command needs for its undo).
 
-Manual edits of property values have no edit path in the GUI yet, so there are no commands for them.
+* manual property values (add, edit, delete in the detail panel): stored, so a :class:`ManualValueCommand`
+  swaps one stored value for another through the engine (:mod:`cryodesk.gui.manual_value_dialog`), with
+  the same "first redo is the write already done" rule as row lists.
 """
 
 from __future__ import annotations
@@ -259,3 +261,36 @@ def change_members_command(
     verb = "Add" if added else "Remove"
     text = f"{verb} {changed:,} compound{'s' if changed != 1 else ''} {'to' if added else 'from'} “{name}”"
     return RowListCommand(apply, text, [("save", name, tuple(after))], [("save", name, tuple(before))])
+
+
+# -- manual property values ---------------------------------------------------------------------------
+
+
+class ManualValueCommand(QUndoCommand):
+    """A manual value change: redo stores ``after`` in place of ``before``; undo swaps them back.
+
+    ``apply(old, new, label)`` runs the swap off the GUI thread (either side may be None: an add or a
+    delete). The first ``redo`` is skipped when ``done``: the write landed before the command was pushed.
+    """
+
+    def __init__(
+        self,
+        apply: Callable[[Any, Any, str], None],
+        text: str,
+        before: Any,
+        after: Any,
+        done: bool = True,
+    ) -> None:
+        super().__init__(text)
+        self._apply = apply
+        self.before, self.after = before, after
+        self._skip_first_redo = done
+
+    def redo(self) -> None:
+        if self._skip_first_redo:
+            self._skip_first_redo = False
+            return
+        self._apply(self.before, self.after, f"Redo {self.text()}")
+
+    def undo(self) -> None:
+        self._apply(self.after, self.before, f"Undo {self.text()}")

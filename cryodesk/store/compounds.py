@@ -195,6 +195,23 @@ class PropertyRepository:
             )
             return conn.total_changes() - before
 
+    def delete_exact(self, value: PropertyValue) -> int:
+        """Delete the one stored row equal to ``value`` in every field of its identity (the UNIQUE key).
+
+        For undoable manual edits (``cryodesk.engine.manual_values``); returns the rows deleted (0 or 1).
+        """
+        p = value.provenance
+        with self._db.transaction() as conn:
+            before = conn.total_changes()
+            conn.execute(
+                "DELETE FROM property_values WHERE compound_id = (SELECT id FROM compounds WHERE inchikey = ?)"
+                " AND property = ? AND source = ? AND source_record_id = ? AND method = ? AND conditions = ?"
+                " AND value_key = ?",
+                (value.inchikey, value.property, p.source, p.source_record_id or "", str(p.method),
+                 value.conditions or "", value_key(value.value, value.value_text)),
+            )
+            return conn.total_changes() - before
+
     def for_compound(self, inchikey: str) -> list[PropertyValue]:
         sql = (
             "SELECT c.inchikey, p.property, p.value, p.unit, p.source, p.method, p.source_record_id,"

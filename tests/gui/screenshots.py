@@ -164,6 +164,45 @@ def _detail(window: Any, shot: Shot) -> Any:
     return window
 
 
+def _manual_value(window: Any, shot: Shot) -> Any:
+    """A value typed in the Add value dialog, stored as "manual" and shown in the panel (undone afterwards)."""
+    editor = getattr(window, "manual_values", None)
+    if editor is None:
+        shot.absent = "no manual-value editing in this build"
+        return None
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    window.detail_dock.raise_()
+    detail = window.detail
+    if detail.detail is None or detail.detail.compound.name != "Glycerol":
+        _select_compound(window, "Glycerol")
+    detail.tabs.setCurrentIndex(0)
+    detail.add_value_button.click()
+    dialog = editor.dialog
+    dialog.property_box.setCurrentText("Glass transition Tg")
+    dialog.value_edit.setText("-93.5")
+    dialog.unit_box.setCurrentText("°C")
+    dialog.note_edit.setText("DSC at 10 K/min, lab book 7 p. 12 (screenshot example)")
+    changed: list[str] = []
+    editor.changed.connect(changed.append)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    wait_until(lambda: bool(changed), what="the manual value to be stored")
+    value = detail.current_value()
+    shot.check(
+        f"detail panel focuses the new value ({value.property if value else None} from "
+        f"{value.provenance.source if value else None})",
+        value is not None and value.provenance.source == "manual",
+    )
+    shot.check(f"Edit menu offers '{window.undo_action.text()}'", window.undo_action.isEnabled())
+
+    def undo() -> None:  # leave the project as it was (the script may run on a user's project)
+        window.undo_action.trigger()
+        wait_until(lambda: not editor.writer.busy, what="the undo of the manual value")
+
+    shot.cleanup = undo  # type: ignore[attr-defined]
+    return window
+
+
 def _detail_tab(attribute: str, signal: str) -> Callable[[Any, Shot], Any]:
     def shoot(window: Any, shot: Shot) -> Any:
         detail = window.detail
@@ -428,6 +467,7 @@ def shots() -> list[tuple[str, Callable[[Any, Shot], Any]]]:
     out: list[tuple[str, Callable[[Any, Shot], Any]]] = [
         ("01_molecules_table", _molecules),
         ("02_detail_panel", _detail),
+        ("02b_manual_value", _manual_value),
         ("03_evidence_tab", _detail_tab("evidence_panel", "loaded")),
         ("04_lineage_tab", _detail_tab("lineage_panel", "choices_loaded")),
         ("05_scatter", _scatter),
@@ -471,6 +511,12 @@ def run_shots(window: Any, out: Path, only: set[str] | None = None) -> list[Shot
             dialog = getattr(shot, "dialog", None)
             if dialog is not None:
                 dialog.reject()
+            cleanup = getattr(shot, "cleanup", None)
+            if cleanup is not None:
+                try:
+                    cleanup()
+                except Exception as exc:  # recorded like a failed shot; the run goes on
+                    shot.error = shot.error or f"cleanup: {type(exc).__name__}: {exc}"
         results.append(shot)
     return results
 
