@@ -13,6 +13,12 @@ chunk order. Two implementations live here:
   ``fork`` would be faster to start but copies the parent's threads' locks (Qt, SQLite, RDKit's
   logger) into the child, which is how desktop apps deadlock.
 
+Start-up is the pool's fixed cost: a spawned worker imports numpy and RDKit (about half a second
+of CPU) before its first chunk. ``ProcessPoolExecutor(preload=..., initializer=...)`` does that work
+once per worker at start, and :meth:`ProcessPoolExecutor.warm` starts and initialises every worker
+ahead of use (``cryodesk.engine.features.warm_feature_pool`` does it for the app's shared feature
+pool), so a running app's runs see only the steady state.
+
 A distributed executor (the screening issue adds one on Dask) implements the same two members:
 ``map_chunks`` and ``threads_per_task``. Nothing here imports Qt or the store.
 
@@ -24,9 +30,12 @@ fallback.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import importlib
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -182,13 +191,44 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _init_worker(
+    preload: tuple[str, ...],
+    initializer: Callable[..., object] | None,
+    initargs: tuple[Any, ...],
+    ready: Any,
+) -> None:
+    """Runs once in every worker before its first chunk: the work a chunk would otherwise pay for.
+
+    Importing the preload modules (RDKit, ``rdkit.Chem.Descriptors``...) and running the caller's
+    initializer (building cached function tables) here means a pool started ahead of use (see
+    :meth:`ProcessPoolExecutor.warm`) serves its first chunk at full speed. ``ready`` is a
+    semaphore the worker releases when it is done, which is how ``warm(wait=True)`` knows.
+    """
+    _ignore_sigint()
+    for module in preload:
+        importlib.import_module(module)
+    if initializer is not None:
+        initializer(*initargs)
+    ready.release()
+
+
+def _noop() -> None:
+    """A task that makes the pool start one more worker (``concurrent.futures`` spawns per submit)."""
+    return None
+
+
 class ProcessPoolExecutor(Executor):
     """Runs chunks in ``spawn``-started worker processes (stdlib ``concurrent.futures`` pool).
 
-    The pool starts on first use and stays up until :meth:`close`, so repeated calls (a GUI
-    featurising one table after another) pay the start-up cost (importing RDKit in each worker,
-    about half a second) once. At most ``2 * max_workers`` chunks are in flight, so memory stays
-    bounded on big inputs and a cancellation does not leave a long queue behind.
+    The pool starts on first use (or on :meth:`warm`) and stays up until :meth:`close`, so repeated
+    calls (a GUI featurising one table after another) pay the start-up cost (importing RDKit in each
+    worker, about half a second of CPU) once. At most ``2 * max_workers`` chunks are in flight, so
+    memory stays bounded on big inputs and a cancellation does not leave a long queue behind.
+
+    One executor may be shared by several threads (the app's feature pool serves the job thread and
+    the views): pool start and stop are locked, and a cancelled or failed run only kills the workers
+    when no other run is using them (otherwise it drops its own queued chunks and lets the running
+    ones finish, at most a chunk's time).
     """
 
     def __init__(
@@ -198,8 +238,11 @@ class ProcessPoolExecutor(Executor):
         start_method: str = "spawn",
         max_tasks_per_child: int | None = None,
         poll_interval: float = 0.05,
+        preload: Sequence[str] = (),
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] = (),
     ) -> None:
-        """Create the executor (workers start lazily).
+        """Create the executor (workers start lazily, or on :meth:`warm`).
 
         Args:
             max_workers: worker processes; default: the CPUs available to this process.
@@ -207,32 +250,89 @@ class ProcessPoolExecutor(Executor):
             max_tasks_per_child: restart a worker after this many chunks (bounds leaks in native
                 code); None keeps workers for the pool's life.
             poll_interval: seconds between cancellation checks while waiting for chunks.
+            preload: modules every worker imports before its first chunk. With ``forkserver`` they
+                are imported once in the fork server, and workers fork from it already loaded.
+            initializer: a picklable top-level function run once in every worker after the
+                preload (e.g. to build cached function tables); ``initargs`` are its arguments.
         """
         self.max_workers = max_workers or available_cpus()
         self._context = multiprocessing.get_context(start_method)
+        if start_method == "forkserver" and preload:
+            self._context.set_forkserver_preload(list(preload))
         self._max_tasks_per_child = max_tasks_per_child
         self._poll = poll_interval
+        self._preload = tuple(preload)
+        self._initializer = initializer
+        self._initargs = tuple(initargs)
         self._pool: cf.ProcessPoolExecutor | None = None
+        self._ready: Any = None  # semaphore released by each worker once initialised
+        self._warm = False  # every worker of the current pool has reported ready
+        self._lock = threading.RLock()
+        self._active_runs = 0
 
     @property
     def threads_per_task(self) -> int:
         return max(1, available_cpus() // self.max_workers)
 
+    @property
+    def started(self) -> bool:
+        """True while worker processes exist (or are starting)."""
+        return self._pool is not None
+
     def _ensure_pool(self) -> cf.ProcessPoolExecutor:
-        if self._pool is None:
-            kwargs: dict[str, Any] = {}
-            if self._max_tasks_per_child is not None:
-                kwargs["max_tasks_per_child"] = self._max_tasks_per_child
-            self._pool = cf.ProcessPoolExecutor(
-                max_workers=self.max_workers,
-                mp_context=self._context,
-                initializer=_ignore_sigint,
-                **kwargs,
-            )
-        return self._pool
+        with self._lock:
+            if self._pool is None:
+                kwargs: dict[str, Any] = {}
+                if self._max_tasks_per_child is not None:
+                    kwargs["max_tasks_per_child"] = self._max_tasks_per_child
+                self._ready = self._context.Semaphore(0)
+                self._warm = False
+                self._pool = cf.ProcessPoolExecutor(
+                    max_workers=self.max_workers,
+                    mp_context=self._context,
+                    initializer=_init_worker,
+                    initargs=(self._preload, self._initializer, self._initargs, self._ready),
+                    **kwargs,
+                )
+            return self._pool
+
+    def warm(self, *, wait: bool = True, timeout: float | None = 60.0) -> bool:
+        """Start every worker now and (with ``wait``) block until all are initialised.
+
+        Call it when the user is about to need the pool (a featurisation or screening dialog opens,
+        a project with uncached features is opened) so that the first run does not pay the workers'
+        start-up. ``wait=False`` returns at once; the workers start in the background.
+
+        Returns:
+            True when all workers are ready (always False with ``wait=False`` on a cold pool).
+
+        Raises:
+            ExecutorError: a worker died while starting (e.g. its initializer crashed).
+        """
+        with self._lock:
+            pool = self._ensure_pool()
+            if self._warm:
+                return True
+            ready = self._ready
+            # concurrent.futures starts one worker per submit while none is idle: one no-op each.
+            for future in [pool.submit(_noop) for _ in range(self.max_workers)]:
+                future.add_done_callback(_swallow)
+        if not wait:
+            return False
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for _ in range(self.max_workers):
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not _acquire(ready, remaining, pool):
+                return False
+        with self._lock:
+            if self._pool is pool:
+                self._warm = True
+        return True
 
     def _discard_pool(self, *, kill: bool) -> None:
-        pool, self._pool = self._pool, None
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._warm = False
         if pool is None:
             return
         if kill:
@@ -247,6 +347,16 @@ class ProcessPoolExecutor(Executor):
                 proc.join(timeout=5)
         else:
             pool.shutdown(wait=True)
+
+    def _abandon(self, futures: Iterable[cf.Future[Any]]) -> None:
+        """Stop a run that was cancelled or failed, without breaking other runs on the same pool."""
+        with self._lock:
+            others = self._active_runs > 1
+        if others:
+            for future in futures:
+                future.cancel()  # queued chunks of this run only; running ones finish and are dropped
+        else:
+            self._discard_pool(kill=True)
 
     def close(self) -> None:
         self._discard_pool(kill=False)
@@ -263,7 +373,9 @@ class ProcessPoolExecutor(Executor):
             return []
         _check_cancel(cancel)
         total = sum(_chunk_size(c) for c in chunks)
-        pool = self._ensure_pool()
+        with self._lock:
+            pool = self._ensure_pool()
+            self._active_runs += 1
         window = 2 * self.max_workers
         results: list[Any] = [None] * len(chunks)
         pending: dict[cf.Future[R], int] = {}
@@ -287,10 +399,12 @@ class ProcessPoolExecutor(Executor):
             raise ExecutorError(f"a worker process died while running {_describe(fn)}: {exc}") from exc
         except BaseException:
             # Cancellation, an exception from fn, or KeyboardInterrupt: stop the remaining work.
-            self._discard_pool(kill=True)
+            self._abandon(pending)
             raise
+        finally:
+            with self._lock:
+                self._active_runs -= 1
         return results
-
 
     def imap_chunks(self, fn: Callable[[T], R], chunks: Iterable[T]) -> Iterator[tuple[T, R]]:
         pool = self._ensure_pool()
@@ -315,6 +429,25 @@ class ProcessPoolExecutor(Executor):
             if not completed and self._pool is not None:
                 # Stopped early (cancel, error, or the consumer closed us): drop queued work now.
                 self._discard_pool(kill=True)
+
+
+def _swallow(future: cf.Future[Any]) -> None:
+    # Warm-up no-ops: a failure shows up as a broken pool on the next real call, with its reason.
+    if not future.cancelled():
+        future.exception()
+
+
+def _acquire(ready: Any, timeout: float | None, pool: cf.ProcessPoolExecutor) -> bool:
+    """Wait for one worker's ready signal, noticing a pool that broke while starting."""
+    step = 0.1
+    waited = 0.0
+    while timeout is None or waited < timeout:
+        if ready.acquire(timeout=step):
+            return True
+        waited += step
+        if getattr(pool, "_broken", False):
+            raise ExecutorError(f"a worker process died while starting: {pool._broken}")
+    return False
 
 
 def _describe(fn: Callable[..., Any]) -> str:

@@ -79,6 +79,8 @@ def test_imports_by_string_are_declared(bundle_config: ModuleType) -> None:
             continue  # imports the modules the build record lists, which the spec bundles by construction
         if path.name == "csd.py":
             continue  # CCDC's licensed Python API: installed by a licensed user, never bundled
+        if path.relative_to(ROOT).as_posix() == "cryodesk/engine/executor.py":
+            continue  # imports its callers' preload lists: test_worker_preloads_are_bundled checks them
         for line, target in _string_imports(path):
             if target is None or not (target.startswith("cryodesk.") or target in bundle_config.HIDDEN_IMPORTS):
                 undeclared.append(f"{path.relative_to(ROOT)}:{line} imports {target or 'a computed name'}")
@@ -124,3 +126,29 @@ def test_linux_qt_plugins_exist_in_this_pyside6(bundle_config: ModuleType) -> No
 
     plugins = Path(PySide6.__file__).parent / "Qt" / "plugins"
     assert [p for p in bundle_config.REQUIRED_QT_PLUGINS["linux"] if not (plugins / p).is_file()] == []
+
+
+def _literal_imports() -> set[str]:
+    """Every module named in an import statement anywhere in cryodesk (what PyInstaller follows)."""
+    names: set[str] = set()
+    for path in (ROOT / "cryodesk").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_worker_preloads_are_bundled(bundle_config: ModuleType) -> None:
+    # A pool worker imports its preload list by name; in the frozen app each name must be a module the
+    # bundle has: one that some cryodesk code imports literally, a declared hidden import, or cryodesk.*.
+    from cryodesk.engine.features import FEATURE_PRELOAD
+
+    literal = _literal_imports()
+    missing = [
+        name for name in FEATURE_PRELOAD
+        if not (name.startswith("cryodesk.") or name in literal or name in bundle_config.HIDDEN_IMPORTS)
+    ]
+    assert FEATURE_PRELOAD and missing == []

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -29,6 +29,7 @@ __all__ = [
     "SerialExecutor",
     "compute_fingerprints",
     "featurize",
+    "warm_up",
 ]
 
 T = TypeVar("T")
@@ -209,17 +210,92 @@ def _run_batch(
         failures.append((row, reason))
 
 
-def _default_chunk_size(n: int, executor: Any, feature_set: FeatureSet) -> int:
-    # About a second of single-core work per chunk: progress moves and cancel answers within
-    # a second or so, while per-chunk overhead (pickling, scheduling) stays negligible.
-    by_time = max(1, int(1000 / feature_set.ms_per_molecule))
-    workers = int(getattr(executor, "max_workers", 1) or 1)
+# Chunk planning. A chunk should be about a second of single-core work at most, so that progress
+# moves and cancel answers within a second, while per-chunk overhead (pickling a few kB of SMILES
+# in, a float32 block out, scheduling) stays around a millisecond, i.e. negligible.
+_MAX_CHUNK_MS = 1000.0
+# The smallest chunk a pool is handed: below this the per-chunk overhead starts to show.
+_MIN_CHUNK_MS = 60.0
+# Guided scheduling: a chunk gets at most this share of the work still to be planned per worker,
+# so chunks shrink towards the end of the plan and the last ones (the tail during which one worker
+# may sit idle) are short.
+_GUIDED_SHARE = 0.125
+# Heavy atoms per SMILES character (Tox21 median 1 / 1.71): sizes a molecule without parsing it.
+_ATOMS_PER_SMILES_CHAR = 1 / 1.75
+
+
+def _relative_cost(item: Structure) -> float:
+    """Estimated work of one structure relative to a typical (~20 heavy atom) molecule.
+
+    Most descriptors grow linearly with size, but a few (Ipc/AvgIpc, BertzCT) explode on big,
+    branched molecules: on Tox21 one 90-atom molecule of the full RDKit list costs as much as ~80
+    typical ones. The steep term flags those, so the planner puts them in chunks of their own and
+    starts them first instead of letting one land in the last chunk, with the other worker idle.
+    """
+    if item is None:
+        return 0.1
+    if isinstance(item, str):
+        atoms = len(item) * _ATOMS_PER_SMILES_CHAR
+    else:
+        try:
+            atoms = float(item.GetNumHeavyAtoms())
+        except AttributeError:
+            return 1.0
+    # Capped: a long SMILES string (salts, bracket atoms) overstates the size, and the plan only
+    # needs to know "isolate this one and start it early", not by how much.
+    steep = min((atoms / 40.0) ** 8, 3000.0)
+    return (4.0 + 0.4 * atoms + steep) / 12.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    start: int
+    stop: int
+    cost_ms: float
+
+
+def _plan_chunks(
+    items: Sequence[Structure], feature_set: FeatureSet, workers: int, chunk_size: int | None
+) -> list[_Chunk]:
+    """Cut ``items`` into contiguous chunks, in the order they should be submitted.
+
+    A fixed ``chunk_size`` gives equal-count chunks in input order. Otherwise chunks are sized by
+    estimated work: at most a second each, and on a pool shrinking as the plan proceeds (guided
+    scheduling); a pool then gets them largest first (longest-processing-time first), so the
+    expensive chunks start early and the run ends on a few short ones.
+    """
+    n = len(items)
+    if chunk_size:
+        return [_Chunk(start, min(n, start + chunk_size), 0.0) for start in range(0, n, chunk_size)]
+    costs = [feature_set.ms_per_molecule * _relative_cost(item) for item in items]
+    remaining = sum(costs)
+    chunks: list[_Chunk] = []
+    start, acc = 0, 0.0
+    target = _chunk_target(remaining, workers)
+    for i, cost in enumerate(costs):
+        if acc > 0 and acc + cost > target:
+            # Close the chunk before an item that would overfill it: an expensive molecule then
+            # starts a chunk of its own instead of dragging a full chunk's worth of others along.
+            chunks.append(_Chunk(start, i, acc))
+            remaining -= acc
+            start, acc = i, 0.0
+            target = _chunk_target(remaining, workers)
+        acc += cost
+        if acc >= target or i == n - 1:
+            chunks.append(_Chunk(start, i + 1, acc))
+            remaining -= acc
+            start, acc = i + 1, 0.0
+            target = _chunk_target(remaining, workers)
+    if workers > 1:
+        chunks.sort(key=lambda chunk: -chunk.cost_ms)  # stable: equal chunks keep input order
+    return chunks
+
+
+def _chunk_target(remaining_ms: float, workers: int) -> float:
     if workers <= 1:
-        return by_time
-    # With workers, also aim for at least four chunks each: molecule sizes vary a lot, and the
-    # last chunk of an unbalanced split would otherwise run alone on one core.
-    balanced = -(-n // (workers * 4))
-    return max(1, min(by_time, max(16, balanced)))
+        return _MAX_CHUNK_MS
+    guided = remaining_ms * _GUIDED_SHARE / workers
+    return max(_MIN_CHUNK_MS, min(_MAX_CHUNK_MS, guided))
 
 
 def _map_feature_set(
@@ -235,19 +311,39 @@ def _map_feature_set(
         feature_set.check()  # fail fast in the caller, not once per worker
     runner = executor if executor is not None else SerialExecutor()
     items = list(structures)
-    size = chunk_size or _default_chunk_size(len(items), executor, feature_set)
-    chunks = [items[start : start + size] for start in range(0, len(items), size)]
     is_fp = feature_set.kind == "fingerprint"
+    dtype = np.uint8 if is_fp else np.float32
+    workers = int(getattr(executor, "max_workers", 1) or 1)
+    plan = _plan_chunks(items, feature_set, workers, chunk_size)
+    chunks = [items[chunk.start : chunk.stop] for chunk in plan]
     fn = partial(_run_chunk, feature_set.compute, width, is_fp, max(1, int(runner.threads_per_task)))
     results = runner.map_chunks(fn, chunks, progress, cancel)
-    if not results:
-        dtype = np.uint8 if is_fp else np.float32
-        return np.zeros((0, width), dtype), []
+    out = np.zeros((len(items), width), dtype)
     failures: Failures = []
-    for chunk_index, (_, chunk_failures) in enumerate(results):
-        offset = chunk_index * size
-        failures.extend((offset + row, reason) for row, reason in chunk_failures)
-    return np.concatenate([block for block, _ in results]), failures
+    for chunk, (block, chunk_failures) in zip(plan, results, strict=True):
+        out[chunk.start : chunk.stop] = block
+        failures.extend((chunk.start + row, reason) for row, reason in chunk_failures)
+    failures.sort()
+    return out, failures
+
+
+def warm_up(feature_sets: Sequence[str] = ("default", "rdkit2d_full", "cryo", "morgan2")) -> None:
+    """Import and initialise what ``feature_sets`` need, in this process (a pool worker's initializer).
+
+    Runs each set once on ethanol: that imports its RDKit modules (``rdkit.Chem.Descriptors`` with
+    its QED and fragment patterns for ``rdkit2d_full``), builds the cached function tables and
+    triggers RDKit's own lazy set-up, so a warmed worker's first real chunk runs at full speed. A
+    set that cannot be computed here is skipped: the real call reports it, with its reason.
+    """
+    for name in feature_sets:
+        try:
+            fs = get_feature_set(name)
+            if fs.check is not None:
+                fs.check()
+            width = fs.fingerprint.n_bytes if fs.fingerprint is not None else fs.width
+            _run_chunk(fs.compute, width, fs.kind == "fingerprint", 1, ["CCO"])
+        except Exception:  # warm-up is best effort, see the docstring
+            continue
 
 
 def featurize(

@@ -12,7 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from cryodesk.chem.features import compute_fingerprints, featurize
+from cryodesk.chem.features import compute_fingerprints, featurize, get_feature_set
+from cryodesk.chem.features.batch import _plan_chunks, _relative_cost
 from cryodesk.engine.executor import (
     CancelledError,
     ExecutorError,
@@ -101,3 +102,40 @@ def test_make_executor_prefers_in_process_for_small_inputs() -> None:
     big = make_executor(2, min_items=1000, n_items=10_000)
     assert isinstance(big, ProcessPoolExecutor) and big.threads_per_task >= 1
     big.close()
+
+
+def test_work_sized_plan_covers_every_row_once_and_isolates_the_expensive_molecules(
+    tox21_smiles: list[str],
+) -> None:
+    rows = tox21_smiles[:3000]
+    fs = get_feature_set("rdkit2d_full")
+    plan = _plan_chunks(rows, fs, 2, None)
+    spans = sorted((chunk.start, chunk.stop) for chunk in plan)
+    assert spans[0][0] == 0 and spans[-1][1] == len(rows)
+    assert all(stop == next_start for (_, stop), (next_start, _) in zip(spans, spans[1:], strict=False))
+    costs = [chunk.cost_ms for chunk in plan]
+    assert costs == sorted(costs, reverse=True)  # the expensive chunks are submitted first
+    # The longest SMILES (the costliest molecule by the estimate) sits in a chunk of a few rows.
+    priciest = max(range(len(rows)), key=lambda i: len(rows[i]))
+    holder = next(chunk for chunk in plan if chunk.start <= priciest < chunk.stop)
+    assert holder.stop - holder.start <= 3 and holder in plan[:10]
+    # Guided sizing: full chunks are about a second, and the run ends on short ones.
+    assert max(costs) >= 1000 and max(costs[-3:]) <= 300
+    # One worker (or in-process): input order; a chunk closes once it holds a second of work.
+    serial = _plan_chunks(rows, fs, 1, None)
+    assert [c.start for c in serial] == sorted(c.start for c in serial)
+    last_costs = [fs.ms_per_molecule * _relative_cost(rows[c.stop - 1]) for c in serial]
+    assert all(c.cost_ms - last < 1000 for c, last in zip(serial, last_costs, strict=True))
+
+
+def test_pool_with_the_default_plan_gives_the_in_process_matrix_and_failures(
+    pool: ProcessPoolExecutor, tox21_smiles: list[str]
+) -> None:
+    rows: list[object] = list(tox21_smiles[:1500])
+    for position in (3, 700, 1499):
+        rows.insert(position, "C1CC")
+    local = featurize(rows, "default", InProcessExecutor())
+    remote = featurize(rows, "default", pool)  # work-sized chunks, submitted largest first
+    np.testing.assert_array_equal(remote.values, local.values)
+    assert remote.failures == local.failures
+    assert {3, 700, 1499} <= {row for row, _ in remote.failures}
