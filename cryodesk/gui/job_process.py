@@ -33,10 +33,24 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, "int | None", str], None]
 ChildJob = Callable[..., Any]  # fn(on_progress, cancel_event, *args) -> picklable result
 
-POLL_S = 0.05  # how often the parent looks at the queue and the cancel flag
+# How often the parent's relay thread wakes to look at the cancel flag when no message came. It lives
+# in the window's process: each wake-up takes the GIL, and a thread preempted while holding it (on a
+# busy machine) stalls the GUI thread, so it waits on the queue rather than polling fast.
+POLL_S = 0.2
 CHILD_PROGRESS_INTERVAL_S = 0.05  # the child sends at most ~20 reports a second
 JOIN_TIMEOUT_S = 15.0
-CHILD_NICENESS = 5  # a little below the window: on a busy machine the GUI gets the CPU first
+# The child runs at a lower CPU priority than the window. Why: on a machine with few cores the job
+# (and an import's process pool, which inherits the niceness) keeps every core busy, and each time
+# the GUI thread wakes up to answer a click or paint it must wait for a core. At niceness 10 the
+# kernel weighs the child ~1/10 of the window (nice 0), so a waking GUI thread is scheduled ahead of
+# it; when the window is idle the job still gets all the CPU (niceness only matters under
+# contention; with autogroup/cgroups it only ranks the job against the window's own process, not
+# against other programs). Read when a job starts, so a benchmark can compare values.
+CHILD_NICENESS = 10
+# On few cores, native thread pools in the child (OpenBLAS, OpenMP as LightGBM and sklearn use them)
+# are capped to leave one core to the window: a job with as many threads as cores takes every core
+# at once however nice it is, until the kernel gets round to preempting it.
+FEW_CORES = 4
 ROW_ERRORS_SHOWN = 1000
 
 # "spawn": a fork of a process with Qt's threads running is undefined behaviour; spawn is also what
@@ -58,8 +72,13 @@ class ImportResult:
     errors_total: int
 
 
-def run_in_process(fn: ChildJob, args: tuple[Any, ...], on_progress: ProgressFn,
-                   cancel: threading.Event, name: str = "cryodesk-job") -> Any:
+def run_in_process(
+    fn: ChildJob,
+    args: tuple[Any, ...],
+    on_progress: ProgressFn,
+    cancel: threading.Event,
+    name: str = "cryodesk-job",
+) -> Any:
     """Run ``fn(on_progress, cancel_event, *args)`` in a child process and return its result.
 
     Progress reports are relayed to ``on_progress`` (on the calling thread); setting ``cancel`` sets
@@ -70,7 +89,11 @@ def run_in_process(fn: ChildJob, args: tuple[Any, ...], on_progress: ProgressFn,
     stop = _CONTEXT.Event()
     # Not a daemon: an import runs its own process pool, which daemons may not have. The child stops by
     # itself if this process goes away (see _watch_parent), and normally we join it below.
-    process = _CONTEXT.Process(target=_child_main, args=(fn, args, messages, stop, os.getpid()), name=name)
+    process = _CONTEXT.Process(
+        target=_child_main,
+        args=(fn, args, messages, stop, os.getpid(), CHILD_NICENESS, child_thread_cap()),
+        name=name,
+    )
     process.start()
     try:
         while True:
@@ -80,8 +103,9 @@ def run_in_process(fn: ChildJob, args: tuple[Any, ...], on_progress: ProgressFn,
                 kind, payload = messages.get(timeout=POLL_S)
             except queue.Empty:
                 if not process.is_alive() and messages.empty():
-                    raise JobProcessError(f"the job process ended without an answer (exit code {process.exitcode})"
-                                          ) from None
+                    raise JobProcessError(
+                        f"the job process ended without an answer (exit code {process.exitcode})"
+                    ) from None
                 continue
             if kind == "progress":
                 on_progress(*payload)
@@ -99,12 +123,44 @@ def run_in_process(fn: ChildJob, args: tuple[Any, ...], on_progress: ProgressFn,
         messages.close()
 
 
-def _child_main(fn: ChildJob, args: tuple[Any, ...], messages: Any, stop: Any, parent_pid: int) -> None:
-    if hasattr(os, "nice"):
+def child_thread_cap(cpus: int | None = None) -> int | None:
+    """Native threads a job child may use: all cores but one on a machine with few cores, else no cap."""
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    return max(1, cpus - 1) if cpus <= FEW_CORES else None
+
+
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+
+
+def _lower_priority(niceness: int, thread_cap: int | None) -> None:
+    """In the child, first thing: drop the CPU priority and cap native thread pools (see CHILD_NICENESS)."""
+    if niceness > 0 and hasattr(os, "nice"):
         try:
-            os.nice(CHILD_NICENESS)
+            os.nice(niceness)  # relative to the window: a window started at nice 5 gets a child at 15
         except OSError:
             pass
+    if thread_cap is None:
+        return
+    for name in THREAD_ENV:  # for native libraries loaded from here on (LightGBM's OpenMP runtime ...)
+        os.environ.setdefault(name, str(thread_cap))
+    try:  # and for those already loaded while the job's arguments were unpickled (numpy's BLAS)
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=thread_cap)
+    except ImportError:
+        pass
+
+
+def _child_main(
+    fn: ChildJob,
+    args: tuple[Any, ...],
+    messages: Any,
+    stop: Any,
+    parent_pid: int,
+    niceness: int = CHILD_NICENESS,
+    thread_cap: int | None = None,
+) -> None:
+    _lower_priority(niceness, thread_cap)
     threading.Thread(target=_watch_parent, args=(parent_pid, stop), daemon=True).start()
     last = [0.0]
 
@@ -142,7 +198,9 @@ def import_file_job(on_progress: ProgressFn, cancel: Any, project_path: str, par
         # Everything the summary dialog shows is read here, in the child.
         job = wb.job(outcome.job_id)
         summary = outcome.result if outcome.result is not None else saved_summary(job.metrics)
-        return ImportResult(outcome, summary, wb.row_errors(outcome.job_id, ROW_ERRORS_SHOWN), job.n_row_errors)
+        return ImportResult(
+            outcome, summary, wb.row_errors(outcome.job_id, ROW_ERRORS_SHOWN), job.n_row_errors
+        )
     finally:
         wb.close()
 

@@ -182,6 +182,22 @@ class ProgressDelegate(QStyledItemDelegate):
             style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
 
 
+def _row_key(job: JobRecord) -> tuple[Any, ...]:
+    """Everything a job's row shows: equal keys, identical row."""
+    return (
+        job.id,
+        job.kind,
+        str(job.state),
+        job.error,
+        job.done,
+        job.total,
+        job.n_row_errors,
+        job.message,
+        job.updated_at,
+        _params_text(job),
+    )
+
+
 def _progress_text(job: JobRecord) -> str:
     if job.total:
         return f"{job.done:,} / {job.total:,}  ({100.0 * min(job.done, job.total) / job.total:.0f} %)"
@@ -201,6 +217,7 @@ class JobsPanel(QWidget):
         self.setObjectName("JobsPanel")
         self._workbench = workbench
         self.jobs: list[JobRecord] = []
+        self._row_keys: list[tuple[Any, ...]] = []  # what each table row shows (rows are rebuilt on change)
         self.local_running: set[int] = set()  # job ids this window's job slot resumes
         self._local_job_active = False  # this window's job slot runs a job (its record may not exist yet)
         self.read_only = False
@@ -311,6 +328,7 @@ class JobsPanel(QWidget):
     def reset(self) -> None:
         self.slot.discard()
         self.jobs = []
+        self._row_keys = []
         self.table.setRowCount(0)
         self.show_breakers([])
         self.local_running.clear()
@@ -328,35 +346,17 @@ class JobsPanel(QWidget):
         self.jobs = list(jobs)
         selected = self.selected_job()
         self.table.setUpdatesEnabled(False)
-        self.table.setRowCount(len(jobs))
+        if self.table.rowCount() != len(jobs):
+            self.table.setRowCount(len(jobs))
+        # Re-read every second while a job runs: only rows whose text changed are rebuilt (usually the
+        # running job's), so the GUI thread's work per refresh does not grow with the job history.
+        keys = [_row_key(job) for job in jobs]
+        shown = self._row_keys
         for r, job in enumerate(jobs):
-            state_item = QTableWidgetItem(str(job.state))
-            state_item.setForeground(QColor(STATE_COLOURS.get(job.state, "#868e96")))
-            font = state_item.font()
-            font.setBold(job.state in (JobState.RUNNING, JobState.FAILED, JobState.PAUSED))
-            state_item.setFont(font)
-            if job.error:
-                state_item.setToolTip(job.error)
-            progress = QTableWidgetItem(_progress_text(job))
-            progress.setData(Qt.ItemDataRole.UserRole, (job.done, job.total))
-            errors = QTableWidgetItem()
-            errors.setData(Qt.ItemDataRole.DisplayRole, job.n_row_errors)
-            errors.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            message = job.error or job.message or ""
-            cells = [
-                QTableWidgetItem(str(job.id)),
-                QTableWidgetItem(job.kind),
-                state_item,
-                progress,
-                errors,
-                QTableWidgetItem(message),
-                QTableWidgetItem((job.updated_at or "").replace("T", " ")[:19]),
-            ]
-            cells[0].setData(Qt.ItemDataRole.UserRole, job.id)
-            cells[5].setToolTip(message)
-            cells[1].setToolTip(_params_text(job))
-            for c, item in enumerate(cells):
-                self.table.setItem(r, c, item)
+            if r < len(shown) and shown[r] == keys[r]:
+                continue
+            self._fill_row(r, job)
+        self._row_keys = keys
         self.table.setUpdatesEnabled(True)
         if selected is not None:
             self.select_job(selected.id)
@@ -366,6 +366,35 @@ class JobsPanel(QWidget):
         self.timer.setInterval(ACTIVE_REFRESH_MS if active else IDLE_REFRESH_MS)
         self._update_buttons()
         self.jobs_loaded.emit(self.jobs)
+
+    def _fill_row(self, r: int, job: JobRecord) -> None:
+        state_item = QTableWidgetItem(str(job.state))
+        state_item.setForeground(QColor(STATE_COLOURS.get(job.state, "#868e96")))
+        font = state_item.font()
+        font.setBold(job.state in (JobState.RUNNING, JobState.FAILED, JobState.PAUSED))
+        state_item.setFont(font)
+        if job.error:
+            state_item.setToolTip(job.error)
+        progress = QTableWidgetItem(_progress_text(job))
+        progress.setData(Qt.ItemDataRole.UserRole, (job.done, job.total))
+        errors = QTableWidgetItem()
+        errors.setData(Qt.ItemDataRole.DisplayRole, job.n_row_errors)
+        errors.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        message = job.error or job.message or ""
+        cells = [
+            QTableWidgetItem(str(job.id)),
+            QTableWidgetItem(job.kind),
+            state_item,
+            progress,
+            errors,
+            QTableWidgetItem(message),
+            QTableWidgetItem((job.updated_at or "").replace("T", " ")[:19]),
+        ]
+        cells[0].setData(Qt.ItemDataRole.UserRole, job.id)
+        cells[5].setToolTip(message)
+        cells[1].setToolTip(_params_text(job))
+        for c, item in enumerate(cells):
+            self.table.setItem(r, c, item)
 
     # -- circuit breakers ---------------------------------------------------------------------------
     def show_breakers(self, rows: list[BreakerRow]) -> None:

@@ -112,6 +112,8 @@ class MonitorPanel(QGroupBox):
 
     def show_snapshot(self, snap: dict[str, Any]) -> None:
         """Lay out a ``PredictionService.monitor`` snapshot."""
+        if snap == self.snapshot:
+            return  # re-read every 2 s: an unchanged snapshot costs the GUI thread no relayout or replot
         self.snapshot = snap
         v = self.values
         v["predictions"].setText(_fmt(snap.get("predictions")))

@@ -30,6 +30,11 @@ TaskFn = Callable[[ProgressFn, threading.Event], Any]
 
 UNKNOWN_TOTAL = -1  # Qt signals carry ints; -1 stands for "total not known" (a busy indicator)
 PROGRESS_MIN_INTERVAL_S = 0.05  # at most ~20 updates a second: more is invisible and floods the event loop
+# The view hears at most one progress update per this interval (the newest; the first and the final
+# one at once): a progress bar's setValue repaints synchronously, so each update costs the GUI thread
+# a paint of whatever is dirty in the window. Five a second look smooth and keep that cost flat
+# however chatty the job is.
+PROGRESS_DELIVERY_MS = 200
 _QT_INT_MAX = 2**31 - 1
 
 
@@ -107,8 +112,12 @@ class EngineTask(QRunnable):
             log.error("%s failed:\n%s", self.name, traceback.format_exc())
             self.signals.failed.emit(f"{type(exc).__name__}: {exc}")
             return
-        log.debug("%s finished in %.3f s%s", self.name, time.perf_counter() - started,
-                  " (cancelled)" if self.cancelled else "")
+        log.debug(
+            "%s finished in %.3f s%s",
+            self.name,
+            time.perf_counter() - started,
+            " (cancelled)" if self.cancelled else "",
+        )
         self.signals.finished.emit(result)
 
 
@@ -116,7 +125,10 @@ class TaskSlot(QObject):
     """Runs at most one task for a view; a new start cancels the old one and drops its results.
 
     Re-emits the current task's signals, so a view connects once to its slot rather than to every
-    task. ``running_changed`` tells the view when to show or hide its busy state.
+    task. ``running_changed`` tells the view when to show or hide its busy state. Progress is
+    coalesced on a timer (``PROGRESS_DELIVERY_MS``): the first report goes out at once, then the
+    newest one per interval; a final report (``done >= total``) and the last one before the result
+    are never held back.
     """
 
     progress = Signal(int, int, str)
@@ -135,6 +147,11 @@ class TaskSlot(QObject):
         # Each task reports to a _Relay child of this slot (not to a lambda): if the view goes away
         # first, Qt drops the relay's pending events instead of calling into a deleted object.
         self._tasks: dict[int, EngineTask] = {}
+        self._held_progress: tuple[int, int, str] | None = None
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_DELIVERY_MS)
+        self._progress_timer.timeout.connect(self._deliver_held_progress)
 
     @property
     def running(self) -> bool:
@@ -185,10 +202,24 @@ class TaskSlot(QObject):
         if task is not None:
             task.cancel()
         self._current = None
+        self._held_progress = None  # a superseded task's progress must not reach the view
 
     def _on_progress(self, serial: int, done: int, total: int, message: str) -> None:
-        if serial == self._current:
+        if serial != self._current:
+            return
+        final = total > 0 and done >= total
+        if final or not self._progress_timer.isActive():
+            self._held_progress = None
             self.progress.emit(done, total, message)
+            self._progress_timer.start()  # the next one waits at least an interval
+        else:
+            self._held_progress = (done, total, message)
+
+    def _deliver_held_progress(self) -> None:
+        held, self._held_progress = self._held_progress, None
+        if held is not None and self._current is not None:
+            self.progress.emit(*held)
+            self._progress_timer.start()
 
     def _on_finished(self, serial: int, result: object) -> None:
         if self._end(serial):
@@ -204,6 +235,8 @@ class TaskSlot(QObject):
         QTimer.singleShot(0, self, lambda: self._tasks.pop(serial, None))
         if serial != self._current:
             return False
+        self._deliver_held_progress()  # the newest position before the result, as the task reported it
+        self._progress_timer.stop()
         self._current = None
         self.running_changed.emit(False)
         return True
