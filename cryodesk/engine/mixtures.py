@@ -191,6 +191,8 @@ class MixturePrediction:
         temperature_K: temperature of the viscosity prediction.
         problems: why a number is missing or what it leaves out, per property.
         composition: the per-litre breakdown (None when it could not be computed).
+        tg_prime: estimated Tg′ (K) of a one-solute aqueous mixture, kept apart from ``tg``: the glass
+            curve at W′g (:func:`cryodesk.mixtures.glass_transition.estimate_tg_prime`).
     """
 
     name: str
@@ -200,12 +202,14 @@ class MixturePrediction:
     temperature_K: float
     problems: dict[str, tuple[str, ...]] = field(default_factory=dict)
     composition: CompositionBreakdown | None = None
+    tg_prime: PredictedValue | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "temperature_K": self.temperature_K,
             "tg_K": None if self.tg is None else self.tg.as_dict(),
+            "tg_prime_K": None if self.tg_prime is None else self.tg_prime.as_dict(),
             "log10_viscosity_cP": None if self.viscosity is None else self.viscosity.as_dict(),
             "viability_percent": None if self.viability is None else self.viability.as_dict(),
             "problems": {k: list(v) for k, v in self.problems.items()},
@@ -377,6 +381,7 @@ def predict_mixture(
             tuple(t.assumptions),
         )
     problems["tg"] = tuple(report.tg_problems)
+    tg_prime, problems["tg_prime"] = _tg_prime(report)
     problems["composition"] = tuple(report.composition_problems)
     viscosity, why = _viscosity(wb, report.breakdown, temperature_K)
     problems["viscosity"] = tuple(why)
@@ -390,7 +395,31 @@ def predict_mixture(
         temperature_K,
         {k: v for k, v in problems.items() if v},
         report.breakdown,
+        tg_prime,
     )
+
+
+def _tg_prime(report: Any) -> tuple[PredictedValue | None, tuple[str, ...]]:
+    """Tg′ estimate for a mixture with one glass-forming solute in water (typical W′g), else the reason."""
+    from cryodesk.mixtures import MissingQuantityError
+    from cryodesk.mixtures.glass_transition import GlassFormer, MixtureTgModel, estimate_tg_prime
+
+    if report.tg is None:
+        return None, ("no Tg′ estimate: no solution Tg model for this mixture",)
+    solutes = [n for n, w in report.tg.mass_fractions.items() if n != "water" and w > 0]
+    if len(solutes) != 1 or solutes[0] not in report.tg_inputs:
+        return None, ("Tg′ is estimated only for one solute in water (W′g of mixtures is not known)",)
+    name = solutes[0]
+    try:
+        model = MixtureTgModel([GlassFormer(name, report.tg_inputs[name], None, _density(report, name))])
+        est = estimate_tg_prime(model, name)
+    except (ValueError, MissingQuantityError) as exc:  # e.g. no density for the Simha–Boyer k
+        return None, (f"no Tg′ estimate: {exc}",)
+    value = PredictedValue(
+        est.tg_prime_K, est.lower95_K, est.upper95_K, "K", "Tg′ estimate: " + est.basis, "95 % (±1.96σ)", None,
+        tuple(est.solution.assumptions),
+    )  # fmt: skip
+    return value, ()
 
 
 def tg_curve(wb: Workbench, name: str, points: int = 41) -> TgCurve:

@@ -1,9 +1,13 @@
 """Glass transition (Tg) of aqueous CPA mixtures: Gordon–Taylor and Fox, with bases and uncertainty.
 
-What is predicted here is the **solution Tg**: the Tg of a homogeneous, ice-free glass of the given
-composition. It is not Tg′ (the Tg of the maximally freeze-concentrated phase left between ice crystals),
-which depends on where the freezing curve meets the glass curve and on annealing; Tg′ values are kept as
-measured records (:class:`TgPrime`) and never computed from the solution model.
+What :class:`MixtureTgModel` predicts is the **solution Tg**: the Tg of a homogeneous, ice-free glass of the
+given composition. It is not Tg′ (the Tg of the maximally freeze-concentrated phase left between ice
+crystals), which depends on where the freezing curve meets the glass curve and on annealing. Tg′ is kept
+apart: measured values are records (:class:`TgPrime`), and the separate estimate :func:`estimate_tg_prime`
+returns a :class:`TgPrimeEstimate` (kind ``"tg_prime_estimate"``) whose basis is stated: the solution Tg
+of the freeze-concentrated phase at its solute mass fraction W′g (reported, else a typical value), i.e. the
+state-diagram construction Tg′ = Tg(W′g). Evaluating the solution model at the *initial* concentration of
+a frozen sample is never done.
 
 Conventions
 -----------
@@ -123,11 +127,19 @@ class PureTg:
 
     @classmethod
     def from_melting_point(
-        cls, tm_K: float, source: str, *, ratio: float = TM_RULE_RATIO, sigma_ratio: float = TM_RULE_SIGMA_RATIO
+        cls,
+        tm_K: float,
+        source: str,
+        *,
+        ratio: float = TM_RULE_RATIO,
+        sigma_ratio: float = TM_RULE_SIGMA_RATIO,
     ) -> PureTg:
         """Tg ≈ ratio·Tm with σ = sigma_ratio·Tm (defaults: 2/3 and 0.09, see the module constants)."""
         return cls(
-            ratio * tm_K, sigma_ratio * tm_K, TgBasis.TM_RULE, f"{ratio:.3g}·Tm rule, Tm = {tm_K:g} K ({source})",
+            ratio * tm_K,
+            sigma_ratio * tm_K,
+            TgBasis.TM_RULE,
+            f"{ratio:.3g}·Tm rule, Tm = {tm_K:g} K ({source})",
             note=f"estimate with a large uncertainty (σ = {sigma_ratio:g}·Tm)",
         )
 
@@ -179,13 +191,17 @@ def select_pure_tg(
         if len(measured) == 1:
             return measured[0]
         return PureTg.from_replicates(
-            [m.value_K for m in measured], "; ".join(sorted({m.source for m in measured})), basis=measured[0].basis
+            [m.value_K for m in measured],
+            "; ".join(sorted({m.source for m in measured})),
+            basis=measured[0].basis,
         )
     if predicted is not None:
         return predicted
     if tm_K is not None:
         return PureTg.from_melting_point(tm_K, tm_source)
-    raise MissingQuantityError([MissingQuantity(name, "pure-component Tg (K) or melting point", "mixture Tg")])
+    raise MissingQuantityError(
+        [MissingQuantity(name, "pure-component Tg (K) or melting point", "mixture Tg")]
+    )
 
 
 # ---------------------------------------------------------------------------------------- k constants
@@ -252,7 +268,9 @@ def gordon_taylor_tg(
     return num / den
 
 
-def fox_tg(mass_fractions: Sequence[float | np.ndarray], tg_K: Sequence[float | np.ndarray]) -> float | np.ndarray:
+def fox_tg(
+    mass_fractions: Sequence[float | np.ndarray], tg_K: Sequence[float | np.ndarray]
+) -> float | np.ndarray:
     """Fox equation: 1/Tg = Σ w_i/Tg_i (mass fractions summing to 1, Tg in K)."""
     inv = sum(np.asarray(w) / tg for w, tg in zip(mass_fractions, tg_K, strict=True))
     return 1.0 / inv
@@ -336,7 +354,9 @@ class MixtureTgModel:
         self.model = TgModelKind(model)
         if self.model is TgModelKind.GORDON_TAYLOR:
             missing = [
-                MissingQuantity(f.name, "density (g/mL) for the Simha–Boyer k, or a fitted/literature k", "Gordon–Taylor")
+                MissingQuantity(
+                    f.name, "density (g/mL) for the Simha–Boyer k, or a fitted/literature k", "Gordon–Taylor"
+                )
                 for f in formers
                 if f.k is None and f.density is None
             ]
@@ -382,14 +402,17 @@ class MixtureTgModel:
         total = sum(solutes.values())
         w_water = water[0] if water else 1.0 - total
         if total > 1.0 + 1e-9 or abs(w_water + total - 1.0) > 1e-6:
-            raise ValueError(f"mass fractions must sum to 1 (water included); got solutes {total:.6g}, water {w_water:.6g}")
+            raise ValueError(
+                f"mass fractions must sum to 1 (water included); got solutes {total:.6g}, water {w_water:.6g}"
+            )
         names = list(solutes)
         for n in names:
             self._former(n)
         return max(w_water, 0.0), names, np.array([solutes[n] for n in names])
 
-    def _evaluator(self, names: Sequence[str]) -> tuple[Callable[[np.ndarray, float, np.ndarray], np.ndarray],
-                                                         np.ndarray, np.ndarray]:
+    def _evaluator(
+        self, names: Sequence[str]
+    ) -> tuple[Callable[[np.ndarray, float, np.ndarray], np.ndarray], np.ndarray, np.ndarray]:
         """f(theta, w_water, w_solutes) with theta = [Tg_w, Tg_1..n, e_1..n]; nominal theta and its sigmas.
 
         e_i is a log-scale perturbation of k_i. A Simha–Boyer k is recomputed from the perturbed Tg values,
@@ -445,7 +468,11 @@ class MixtureTgModel:
         tg0 = float(f(theta0, w_water, w))
         if uncertainty == "analytic":
             sigma = _linear_sigma(f, theta0, sig, w_water, w)
-            lo, hi, method = tg0 - 1.96 * sigma, tg0 + 1.96 * sigma, "analytic (linearised, central differences)"
+            lo, hi, method = (
+                tg0 - 1.96 * sigma,
+                tg0 + 1.96 * sigma,
+                "analytic (linearised, central differences)",
+            )
         elif uncertainty == "monte_carlo":
             rng = np.random.default_rng(seed)
             draws = theta0[:, None] + sig[:, None] * rng.standard_normal((theta0.size, n_samples))
@@ -458,7 +485,12 @@ class MixtureTgModel:
         else:
             raise ValueError(f"uncertainty must be 'analytic' or 'monte_carlo', not {uncertainty!r}")
         return TgPrediction(
-            tg_K=tg0, sigma_K=sigma, lower95_K=lo, upper95_K=hi, model=self.model, uncertainty_method=method,
+            tg_K=tg0,
+            sigma_K=sigma,
+            lower95_K=lo,
+            upper95_K=hi,
+            model=self.model,
+            uncertainty_method=method,
             mass_fractions={"water": w_water, **dict(zip(names, map(float, w), strict=True))},
             tg_used={"water": self.water_tg, **{n: self._former(n).tg for n in names}},
             k_used={n: self.k_for(n) for n in names},
@@ -481,7 +513,9 @@ class MixtureTgModel:
         for n in names:
             tg = self._former(n).tg
             if tg.basis is TgBasis.TM_RULE:
-                notes.append(f"Tg of {n} estimated from its melting point ({tg.source}); σ = {tg.sigma_K:.0f} K.")
+                notes.append(
+                    f"Tg of {n} estimated from its melting point ({tg.source}); σ = {tg.sigma_K:.0f} K."
+                )
         return tuple(notes)
 
     def predict_breakdown(
@@ -532,19 +566,32 @@ class MixtureTgModel:
         preds = [self.predict({k: s * wt for k, s in share.items()}, uncertainty=uncertainty) for wt in grid]
         fractions = {"water": 1.0 - grid, **{k: s * grid for k, s in share.items()}}
         return TgCurve(
-            w_solutes=grid, fractions=fractions,
-            tg_K=np.array([p.tg_K for p in preds]), sigma_K=np.array([p.sigma_K for p in preds]),
-            lower95_K=np.array([p.lower95_K for p in preds]), upper95_K=np.array([p.upper95_K for p in preds]),
-            model=self.model, assumptions=preds[0].assumptions if preds else (),
-            bases=tuple(f"{k}: k = {v.k:.4g} ± {v.sigma:.2g} ({v.basis.value})" for k, v in
-                        (preds[0].k_used.items() if preds else ())) + tuple(
-                f"{k}: Tg = {v.value_K:.4g} ± {v.sigma_K:.2g} K ({v.basis.value}; {v.source})" for k, v in
-                (preds[0].tg_used.items() if preds else ())),
+            w_solutes=grid,
+            fractions=fractions,
+            tg_K=np.array([p.tg_K for p in preds]),
+            sigma_K=np.array([p.sigma_K for p in preds]),
+            lower95_K=np.array([p.lower95_K for p in preds]),
+            upper95_K=np.array([p.upper95_K for p in preds]),
+            model=self.model,
+            assumptions=preds[0].assumptions if preds else (),
+            bases=tuple(
+                f"{k}: k = {v.k:.4g} ± {v.sigma:.2g} ({v.basis.value})"
+                for k, v in (preds[0].k_used.items() if preds else ())
+            )
+            + tuple(
+                f"{k}: Tg = {v.value_K:.4g} ± {v.sigma_K:.2g} K ({v.basis.value}; {v.source})"
+                for k, v in (preds[0].tg_used.items() if preds else ())
+            ),
         )
 
 
-def _linear_sigma(f: Callable[[np.ndarray, float, np.ndarray], np.ndarray], theta0: np.ndarray, sig: np.ndarray,
-                  w_water: float, w: np.ndarray) -> float:
+def _linear_sigma(
+    f: Callable[[np.ndarray, float, np.ndarray], np.ndarray],
+    theta0: np.ndarray,
+    sig: np.ndarray,
+    w_water: float,
+    w: np.ndarray,
+) -> float:
     var = 0.0
     for j, s in enumerate(sig):
         if s == 0:
@@ -596,11 +643,19 @@ class TgCurve:
                 buf.write(f"# {line}\n")
         names = list(self.fractions)
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["w_solutes", *(f"w_{n}" for n in names), "tg_K", "sigma_K", "lower95_K", "upper95_K"])
+        writer.writerow(
+            ["w_solutes", *(f"w_{n}" for n in names), "tg_K", "sigma_K", "lower95_K", "upper95_K"]
+        )
         for i in range(self.w_solutes.size):
             writer.writerow(
-                [f"{self.w_solutes[i]:.6g}", *(f"{self.fractions[n][i]:.6g}" for n in names),
-                 f"{self.tg_K[i]:.4f}", f"{self.sigma_K[i]:.4f}", f"{self.lower95_K[i]:.4f}", f"{self.upper95_K[i]:.4f}"]
+                [
+                    f"{self.w_solutes[i]:.6g}",
+                    *(f"{self.fractions[n][i]:.6g}" for n in names),
+                    f"{self.tg_K[i]:.4f}",
+                    f"{self.sigma_K[i]:.4f}",
+                    f"{self.lower95_K[i]:.4f}",
+                    f"{self.upper95_K[i]:.4f}",
+                ]
             )
         text = buf.getvalue()
         if isinstance(target, str | Path):
@@ -617,9 +672,11 @@ class TgCurve:
 class TgPrime:
     """A measured Tg′ (maximally freeze-concentrated phase), kept apart from solution Tg.
 
-    There is deliberately no function that computes Tg′ from the solution model: Tg′ is fixed by where
-    the ice-melting curve meets the glass curve (and by annealing), and evaluating Gordon–Taylor at the
-    initial concentration gives a number with no meaning.
+    Tg′ is fixed by where the ice-melting curve meets the glass curve (and by annealing); evaluating
+    Gordon–Taylor at the initial concentration of a frozen sample gives a number with no meaning.
+
+    Measured Tg′ is never derived from the solution model; the stated-basis estimate is a different type
+    (:class:`TgPrimeEstimate`, from :func:`estimate_tg_prime`).
 
     Attributes:
         solute: solute name.
@@ -638,6 +695,159 @@ class TgPrime:
     w_prime: float | None = None
     value_high_K: float | None = None
     lower_transition: bool = False
+
+
+# ------------------------------------------------------------------------------------ Tg′ estimate
+
+#: Typical solute mass fraction of the maximally freeze-concentrated phase (C′g = W′g here, solute basis)
+#: for sugars and polyols. RECALLED, not checked in this project: Roos & Karel (1991) and Roos,
+#: Carbohydr. Res. 238:39 (1993) report C′g near 0.80 for sucrose and most mono/disaccharides (Levine &
+#: Slade's older Wg′ values correspond to C′g ≈ 0.64-0.83). Data in shared/data/aqueous_tg agree where
+#: they speak: glycerol W′g = 0.76 (Inaba & Andersson 2007), and an unfrozen 80 % sucrose glass showing
+#: "a similar glass transition" to frozen 40 % sucrose (Cryobiology 2006 abstract, row 17's note).
+TYPICAL_W_PRIME = 0.80
+#: 1σ of the typical W′g: an assumption chosen to span the recalled 0.70-0.85 spread of C′g values.
+TYPICAL_W_PRIME_SIGMA = 0.05
+TYPICAL_W_PRIME_SOURCE = (
+    "typical C′g ≈ 0.80 of sugars/polyols (Roos & Karel 1991; Roos, Carbohydr. Res. 238:39 (1993); recalled, "
+    "not checked here); σ = 0.05 assumed"
+)
+#: 1σ of a W′g read from a publication: C′g is found by extrapolation on the state diagram and reported
+#: values for one solute differ by a few percent between methods (stated assumption).
+REPORTED_W_PRIME_SIGMA = 0.02
+
+
+class WPrimeBasis(StrEnum):
+    REPORTED = "reported"  # stated in a publication for this solute
+    TYPICAL = "typical_default"  # :data:`TYPICAL_W_PRIME`
+
+
+@dataclass(frozen=True, slots=True)
+class WPrime:
+    """Solute mass fraction of the maximally freeze-concentrated phase (W′g, 0-1) with its basis."""
+
+    value: float
+    sigma: float
+    basis: WPrimeBasis
+    source: str
+
+    def __post_init__(self) -> None:
+        if not (0.0 < self.value < 1.0 and self.sigma >= 0):
+            raise ValueError(f"W'g must lie in (0, 1) with sigma >= 0, got {self.value}, {self.sigma}")
+
+    @classmethod
+    def reported(cls, value: float, source: str, sigma: float = REPORTED_W_PRIME_SIGMA) -> WPrime:
+        return cls(value, sigma, WPrimeBasis.REPORTED, source)
+
+    @classmethod
+    def typical(cls) -> WPrime:
+        return cls(TYPICAL_W_PRIME, TYPICAL_W_PRIME_SIGMA, WPrimeBasis.TYPICAL, TYPICAL_W_PRIME_SOURCE)
+
+
+@dataclass(frozen=True, slots=True)
+class TgPrimeEstimate:
+    """Estimated Tg′ of an aqueous solute: the solution Tg of the freeze-concentrated phase at W′g.
+
+    Attributes:
+        solute: solute name.
+        tg_prime_K: central value (K).
+        sigma_K: 1σ (K): the solution model's own σ at W′g and the W′g uncertainty, in quadrature.
+        lower95_K, upper95_K: ± 1.96σ.
+        w_prime: the W′g used, with basis.
+        sigma_from_w_prime_K: the part of σ due to W′g alone.
+        solution: the underlying solution-Tg prediction at W′g (its pure Tg, k and assumptions).
+        basis: one-line statement of how the number was made.
+        kind: always "tg_prime_estimate" (never "solution_tg", never a measured Tg′).
+    """
+
+    solute: str
+    tg_prime_K: float
+    sigma_K: float
+    lower95_K: float
+    upper95_K: float
+    w_prime: WPrime
+    sigma_from_w_prime_K: float
+    solution: TgPrediction
+    basis: str
+    kind: str = "tg_prime_estimate"
+
+
+def estimate_tg_prime(model: MixtureTgModel, solute: str, w_prime: WPrime | None = None) -> TgPrimeEstimate:
+    """Tg′ of ``solute``–water as Tg(W′g) on the model's glass curve (state-diagram construction).
+
+    Basis: below Tg′ the freeze-concentrated phase stops losing water to ice, so Tg′ is the glass-curve
+    temperature at the phase's composition W′g. The glass curve is the model's Gordon–Taylor/Fox line.
+    W′g is ``w_prime`` (reported for this solute) or the typical 0.80 ± 0.05 of sugars and polyols.
+
+    Limits (stated in the assumptions): the estimate is for the maximally freeze-concentrated state (an
+    annealed sample); a lower transition of an unannealed sample (Tg1′) sits below it. The Gordon–Taylor
+    line is extrapolated from its end-members, and its k is often an estimate, so the σ here is the
+    propagated input uncertainty, not a validated prediction error.
+
+    Raises:
+        MissingQuantityError: the solute is not in the model.
+    """
+    wp = w_prime or WPrime.typical()
+    sol = model.predict({solute: wp.value})
+    h = 1e-4
+    slope = (model.predict({solute: wp.value + h}).tg_K - model.predict({solute: wp.value - h}).tg_K) / (
+        2 * h
+    )
+    sigma_w = abs(slope) * wp.sigma
+    sigma = math.hypot(sol.sigma_K, sigma_w)
+    basis = (
+        f"Tg′ = {model.model.value} solution Tg at W′g = {wp.value:.3g} ± {wp.sigma:.2g} ({wp.basis.value}: "
+        f"{wp.source}); σ combines the model inputs ({sol.sigma_K:.2g} K) and W′g ({sigma_w:.2g} K)"
+    )
+    notes = (
+        "Tg′ estimate for the maximally freeze-concentrated (annealed) phase; a lower transition of an "
+        "unannealed frozen solution (Tg1′) lies below it.",
+        basis,
+    )
+    sol = replace(sol, assumptions=(*notes, *sol.assumptions[1:]))  # drop the 'solution Tg only' note
+    return TgPrimeEstimate(
+        solute=solute,
+        tg_prime_K=sol.tg_K,
+        sigma_K=sigma,
+        lower95_K=sol.tg_K - 1.96 * sigma,
+        upper95_K=sol.tg_K + 1.96 * sigma,
+        w_prime=wp,
+        sigma_from_w_prime_K=sigma_w,
+        solution=sol,
+        basis=basis,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TgPrimeCorrelation:
+    """Empirical line Tg′ = intercept + slope·Tg(dry solute), in the spirit of Levine & Slade's observation
+    that Tg′ of carbohydrates rises with their anhydrous Tg (a correlation, not a physical law).
+
+    Attributes:
+        slope, intercept_K: least-squares line.
+        residual_sd_K: residual SD (ddof = 2) used as the 1σ of a prediction; None with only 2 points.
+        n: number of (Tg, Tg′) pairs it was fitted on.
+        source: what it was fitted on.
+    """
+
+    slope: float
+    intercept_K: float
+    residual_sd_K: float | None
+    n: int
+    source: str
+
+    @classmethod
+    def fit(cls, tg_dry_K: Sequence[float], tg_prime_K: Sequence[float], source: str) -> TgPrimeCorrelation:
+        x, y = np.asarray(tg_dry_K, float), np.asarray(tg_prime_K, float)
+        if x.size != y.size or x.size < 2 or np.ptp(x) == 0:
+            raise ValueError(f"need at least 2 pairs with distinct dry Tg, got {x.size}")
+        slope, intercept = np.polyfit(x, y, 1)
+        resid = y - (intercept + slope * x)
+        sd = float(np.sqrt(np.sum(resid**2) / (x.size - 2))) if x.size > 2 else None
+        return cls(float(slope), float(intercept), sd, int(x.size), source)
+
+    def predict(self, tg_dry_K: float) -> float:
+        return self.intercept_K + self.slope * tg_dry_K
 
 
 # ------------------------------------------------------------------------------------------- fitting
@@ -699,26 +909,37 @@ def fit_gordon_taylor_k(
         raise ValueError(f"need at least {n_par + 1} (w, Tg) points for {n_par} parameter(s), got {w.size}")
 
     if fit_tg_solute:
+
         def model(ww: np.ndarray, k: float, tgs: float) -> np.ndarray:
             return gordon_taylor_tg(1 - ww, tg_water_K, [ww], [tgs], [k])  # type: ignore[return-value]
+
         p0, bounds = [2.0, tg_solute_K], ([1e-6, 1.0], [1e3, 1e4])
     else:
+
         def model(ww: np.ndarray, k: float) -> np.ndarray:  # type: ignore[misc]
             return gordon_taylor_tg(1 - ww, tg_water_K, [ww], [tg_solute_K], [k])  # type: ignore[return-value]
+
         p0, bounds = [2.0], ([1e-6], [1e3])
-    popt, pcov = curve_fit(model, w, y, p0=p0, bounds=bounds, sigma=sigma_K,
-                           absolute_sigma=sigma_K is not None)
+    popt, pcov = curve_fit(
+        model, w, y, p0=p0, bounds=bounds, sigma=sigma_K, absolute_sigma=sigma_K is not None
+    )
     se = np.sqrt(np.diag(pcov))
     resid = y - model(w, *popt)
     dof = w.size - n_par
     k = GordonTaylorK(
-        float(popt[0]), float(se[0]), KBasis.FITTED,
+        float(popt[0]),
+        float(se[0]),
+        KBasis.FITTED,
         f"{source}; {w.size} points, Tg_w = {tg_water_K:g} K fixed, "
         + (f"Tg_s fitted = {popt[1]:.4g} K" if fit_tg_solute else f"Tg_s = {tg_solute_K:g} K fixed"),
     )
     return KFit(
-        k=k, tg_solute_K=float(popt[1]) if fit_tg_solute else tg_solute_K,
-        tg_solute_se_K=float(se[1]) if fit_tg_solute else None, tg_water_K=tg_water_K,
-        n=int(w.size), dof=int(dof), rmse_K=float(np.sqrt(np.mean(resid**2))),
+        k=k,
+        tg_solute_K=float(popt[1]) if fit_tg_solute else tg_solute_K,
+        tg_solute_se_K=float(se[1]) if fit_tg_solute else None,
+        tg_water_K=tg_water_K,
+        n=int(w.size),
+        dof=int(dof),
+        rmse_K=float(np.sqrt(np.mean(resid**2))),
         residuals_K=tuple(float(r) for r in resid),
     )

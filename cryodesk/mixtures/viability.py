@@ -13,6 +13,12 @@ module turns each formulation into permutation-invariant features (:mod:`cryodes
 
 The old plan's baseline (:func:`old_plan_baseline`) averages per-ingredient scores (the mean viability of
 training formulations containing the ingredient), weighted by each ingredient's g/L, plus a constant bonus.
+
+For honest small-data comparison there are also protocol-level features (:func:`protocol_features`:
+penetrating / non-penetrating mol/L, DMSO, sugars, proteins, polymers), per-paper metadata flags read from
+the raw table (:func:`doi_metadata`: cell type, cooling method), strongly regularised regressors, and
+:func:`grouped_cv`, which keeps every DOI group on one side of each split and runs every fold-dependent
+step (scaling, nested ridge alpha, graph edges) inside the training fold.
 """
 
 from __future__ import annotations
@@ -406,5 +412,338 @@ def old_plan_baseline(
     def predict(rows: Sequence[Formulation]) -> np.ndarray:
         values = average(rows)
         return np.where(np.isnan(values), mean, np.clip(values + bonus, 0.0, 100.0))
+
+    return predict
+
+
+# ------------------------------------------------------------------------------ protocol features
+#
+# Why these: post-thaw viability in this table depends first on the protocol (how much permeating CPA,
+# whether DMSO is present, whether there is an extracellular sugar or macromolecule), not on fine
+# molecular descriptors of 20-odd distinct ingredients. With ~200 rows, a dozen interpretable columns
+# and strongly regularised models are what the data can support.
+
+#: Ingredients whose presence is a column of their own (the common CPAs and sugars of the table).
+FLAGGED_STEMS = ("dmso", "ethylene_glycol", "glycerol", "propylene_glycol", "sucrose", "trehalose")
+
+
+def protocol_features(
+    formulations: Sequence[Formulation], roles: Mapping[str, str] | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Protocol-level columns of each formulation (no labels used, so they can be built once for all rows).
+
+    Columns: mol/L of penetrating and non-penetrating small molecules and their sum (and its log), the
+    penetrating share of that sum, DMSO mol/L, % of polymers and of proteins (serum, albumin), a
+    DMSO-free flag, presence flags of :data:`FLAGGED_STEMS`, any polymer, any protein, and the number of
+    ingredients. Units that do not fit a role (a sugar given in %) go to ``other_amount``.
+    """
+    roles = roles or {}
+    names = (
+        "penetrating_M",
+        "non_penetrating_M",
+        "total_small_M",
+        "log1p_total_small_M",
+        "penetrating_share",
+        "dmso_M",
+        "polymer_pct",
+        "protein_pct",
+        "other_amount",
+        "dmso_free",
+        *(f"has_{s}" for s in FLAGGED_STEMS),
+        "has_polymer",
+        "has_protein",
+        "n_ingredients",
+    )
+    rows = []
+    for f in formulations:
+        tot = dict.fromkeys(("pen", "non", "poly", "prot", "other"), 0.0)
+        for stem, amount, unit in f.amounts:
+            role = roles.get(stem) or ingredient_for(stem).role
+            slot = {P: "pen", N: "non", POLY: "poly", PROTEIN: "prot"}.get(role, "other")
+            fits_unit = (slot in ("pen", "non")) == (unit == "M")
+            tot[slot if fits_unit else "other"] += amount
+        small = tot["pen"] + tot["non"]
+        stems = set(f.stems)
+        dmso = sum(a for s, a, u in f.amounts if s == "dmso" and u == "M")
+        rows.append(
+            [
+                tot["pen"],
+                tot["non"],
+                small,
+                math.log1p(small),
+                tot["pen"] / small if small > 0 else 0.0,
+                dmso,
+                tot["poly"],
+                tot["prot"],
+                tot["other"],
+                float("dmso" not in stems),
+                *(float(s in stems) for s in FLAGGED_STEMS),
+                float(tot["poly"] > 0),
+                float(tot["prot"] > 0),
+                float(len(f.amounts)),
+            ]
+        )
+    return np.asarray(rows, dtype=np.float64).reshape(len(formulations), len(names)), names
+
+
+# Keyword rules for per-paper protocol metadata read from the raw table's free text (cell type, cooling).
+# They describe the experiment, not its outcome, so using them as inputs is not label leakage; they are
+# per paper (DOI), so under DOI-grouped validation they only help if their effect carries across papers.
+_META_RULES: dict[str, re.Pattern[str]] = {
+    "cell_msc": re.compile(r"\bmscs?\b|mesenchymal|stromal"),
+    "cell_blood": re.compile(r"t[ -]cells?|lymphocyte|pbmc|cd34|cord blood|ha?ematopoietic|platelet|\bnk\b"),
+    "cooling_controlled_rate": re.compile(r"°\s*c\s*/\s*min|◦\s*c\s*/\s*min|c/min|controlled[- ]rate|ramp"),
+    "cooling_uncontrolled": re.compile(r"uncontrolled|directly|mr\.? ?frosty|coolcell|isopropanol"),
+    "vitrification": re.compile(r"vitrif"),
+}
+META_NAMES = (*_META_RULES, "meta_unknown")
+
+
+def doi_metadata(raw_records: Iterable[Mapping[str, str | None]]) -> dict[str, dict[str, float]]:
+    """Per-DOI protocol flags (0/1) from the raw formulation table's text columns (see ``_META_RULES``).
+
+    A DOI's flag is 1 when any of its raw rows matches. Cooling flags read only the cooling-rate and
+    method columns; cell flags read every text column.
+    """
+    text_by_doi: dict[str, list[str]] = {}
+    cool_by_doi: dict[str, list[str]] = {}
+    for rec in raw_records:
+        source = rec.get("Source (DOI link)") or ""
+        dois = [d for d in (_normalise_doi(x) for x in re.split(r"[;,\s]+(?=\S)", source)) if "/" in d]
+        text = " ".join(str(v) for k, v in rec.items() if k and v).lower()
+        cool = " ".join(str(rec.get(k) or "") for k in ("Cooling rate", "Comments about method")).lower()
+        for d in dois:
+            text_by_doi.setdefault(d, []).append(text)
+            cool_by_doi.setdefault(d, []).append(cool)
+    out = {}
+    for d, texts in text_by_doi.items():
+        joined, cool = " ".join(texts), " ".join(cool_by_doi[d])
+        out[d] = {
+            name: float(bool(rule.search(cool if name.startswith(("cooling", "vitrif")) else joined)))
+            for name, rule in _META_RULES.items()
+        }
+    return out
+
+
+def metadata_features(
+    formulations: Sequence[Formulation], meta: Mapping[str, Mapping[str, float]]
+) -> np.ndarray:
+    """Per-row metadata: the mean of the flags of the row's DOIs found in ``meta``; ``meta_unknown`` = 1 if none."""
+    rows = []
+    for f in formulations:
+        known = [meta[d] for d in f.dois if d in meta]
+        if known:
+            rows.append([float(np.mean([m[n] for m in known])) for n in _META_RULES] + [0.0])
+        else:
+            rows.append([0.0] * len(_META_RULES) + [1.0])
+    return np.asarray(rows, dtype=np.float64).reshape(len(formulations), len(META_NAMES))
+
+
+# ------------------------------------------------------------------------ grouped cross-validation
+
+#: Ridge penalties tried by the nested (inner, grouped) selection; features are standardised first.
+RIDGE_ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
+#: ``gbm_l1`` is the boosting model with absolute-error loss: the score is MAE and viability is skewed
+#: (median above mean), so a squared-error model is pulled towards the mean, which MAE does not reward.
+REGRESSORS = ("ridge", "rf", "gbm", "gbm_l1")
+
+FoldFeatures = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+Chosen = dict[str, float | str]  # what a fold's nested selection picked (ridge alpha, candidate name)
+
+
+def _regressor(kind: str, seed: int, alpha: float = 1.0) -> object:
+    """Small-data regressors with fixed, strong regularisation (only ridge's alpha is selected, nested)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if kind == "ridge":
+        return make_pipeline(StandardScaler(), Ridge(alpha=alpha))  # scaler fitted inside each training fold
+    if kind == "rf":
+        return RandomForestRegressor(
+            n_estimators=150, min_samples_leaf=5, max_features=0.5, random_state=seed, n_jobs=1
+        )
+    if kind in ("gbm", "gbm_l1"):
+        return HistGradientBoostingRegressor(
+            loss="absolute_error" if kind == "gbm_l1" else "squared_error",
+            max_depth=2, learning_rate=0.05, max_iter=150, min_samples_leaf=10, l2_regularization=1.0,
+            random_state=seed,
+        )  # fmt: skip
+    raise ValueError(f"unknown regressor {kind!r}; expected one of {REGRESSORS}")
+
+
+def _select_ridge_alpha(X: np.ndarray, y: np.ndarray, groups: Sequence[str], seed: int) -> float:
+    """Alpha with the lowest inner grouped-CV MAE, using the training fold only (nested CV)."""
+    from cryodesk.ml import group_kfold
+
+    n_inner = min(3, len(set(groups)))
+    if n_inner < 2:
+        return 10.0
+    folds = group_kfold(groups, n_inner, seed=seed)
+    best, best_mae = RIDGE_ALPHAS[0], math.inf
+    for alpha in RIDGE_ALPHAS:
+        errs = []
+        for fold in folds:
+            model = _regressor("ridge", seed, alpha)
+            model.fit(X[fold.train], y[fold.train])  # type: ignore[attr-defined]
+            errs.append(np.abs(model.predict(X[fold.test]) - y[fold.test]))  # type: ignore[attr-defined]
+        mae = float(np.mean(np.concatenate(errs)))
+        if mae < best_mae:
+            best, best_mae = alpha, mae
+    return best
+
+
+def fit_predict(
+    kind: str,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    groups_train: Sequence[str],
+    X_test: np.ndarray,
+    seed: int,
+) -> tuple[np.ndarray, Chosen]:
+    """Fit one regressor on a training fold and predict the test fold (clipped to 0-100 %).
+
+    NaN features (graph terms with no edge) are set to 0 for ridge and the forest; the gradient-boosting
+    model handles NaN itself. Returns the predictions and what was selected (ridge alpha).
+    """
+    chosen: Chosen = {}
+    if kind in ("ridge", "rf"):
+        X_train, X_test = np.nan_to_num(X_train, nan=0.0), np.nan_to_num(X_test, nan=0.0)
+    if kind == "ridge":
+        chosen["alpha"] = _select_ridge_alpha(X_train, y_train, groups_train, seed)
+    model = _regressor(kind, seed, float(chosen.get("alpha", 1.0)))
+    model.fit(X_train, y_train)  # type: ignore[attr-defined]
+    return np.clip(model.predict(X_test), 0.0, 100.0), chosen  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class GroupedCvRun:
+    """Out-of-fold predictions of one model over one seeded grouped split.
+
+    Attributes:
+        predictions: one out-of-fold prediction per row.
+        mae: mean absolute error (viability % points).
+        fold_test_sizes: rows per test fold.
+        chosen: per fold, what nested selection picked (ridge alpha).
+    """
+
+    predictions: np.ndarray
+    mae: float
+    fold_test_sizes: tuple[int, ...]
+    chosen: tuple[Chosen, ...]
+
+
+def grouped_cv(
+    y: np.ndarray,
+    groups: Sequence[str],
+    predictor: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, Chosen]],
+    *,
+    n_splits: int = 5,
+    seed: int = 0,
+) -> GroupedCvRun:
+    """Out-of-fold predictions with folds grouped by ``groups`` (no group on both sides of a split).
+
+    ``predictor(train_idx, test_idx)`` must fit on the training rows only and return test predictions;
+    every fold-dependent step (scaling, graph edges, tuning) belongs inside it.
+
+    Raises:
+        ValueError: a group would sit on both sides of a split (guards the grouping contract).
+    """
+    from cryodesk.ml import group_kfold
+
+    g = np.asarray([str(x) for x in groups], dtype=object)
+    preds = np.full(len(y), np.nan)
+    sizes, chosen = [], []
+    for fold in group_kfold(list(g), n_splits, seed=seed):
+        if set(g[fold.train]) & set(g[fold.test]):
+            raise ValueError("a group sits on both sides of a split")
+        p, c = predictor(np.asarray(fold.train), np.asarray(fold.test))
+        preds[fold.test] = p
+        sizes.append(len(fold.test))
+        chosen.append(c)
+    return GroupedCvRun(preds, float(np.mean(np.abs(preds - y))), tuple(sizes), tuple(chosen))
+
+
+def baseline_predictor(
+    y: np.ndarray, statistic: str
+) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, dict]]:
+    """Predict the training fold's mean or median for every test row (the trivial baselines)."""
+    func = {"mean": np.mean, "median": np.median}[statistic]
+
+    def predict(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, Chosen]:
+        return np.full(len(test), float(func(y[train]))), {}
+
+    return predict
+
+
+def model_predictor(
+    kind: str, X: np.ndarray | FoldFeatures, y: np.ndarray, groups: Sequence[str], seed: int
+) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, Chosen]]:
+    """A :func:`grouped_cv` predictor for regressor ``kind`` on a fixed matrix or fold-built features."""
+    g = np.asarray([str(x) for x in groups], dtype=object)
+
+    def predict(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, Chosen]:
+        X_tr, X_te = X(train, test) if callable(X) else (X[train], X[test])
+        return fit_predict(kind, X_tr, y[train], list(g[train]), X_te, seed)
+
+    return predict
+
+
+def graph_term_features(
+    base: np.ndarray,
+    formulations: Sequence[Formulation],
+    groups: Sequence[str],
+    resolved: Resolved,
+    descriptors: Mapping[str, np.ndarray],
+) -> FoldFeatures:
+    """Fold builder: ``base`` columns plus the three graph pair terms, fitted without the test fold.
+
+    Training rows get cross-fitted terms (edges from the other inner DOI-grouped folds), test rows get
+    terms from edges fitted on the whole training fold, so no row's label reaches its own features.
+    """
+    feats = ViabilityFeatures(resolved, descriptors, use_graph=True)
+    cache: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}  # same split, several regressors
+
+    def build(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        key = (np.asarray(train).tobytes(), np.asarray(test).tobytes())
+        if key not in cache:
+            tr = [formulations[i] for i in train]
+            te = [formulations[i] for i in test]
+            g_tr = cross_fitted_graph_features(feats, tr, [groups[i] for i in train])[:, -3:]
+            g_te = feats.transform(te, fit_viability_edges(tr, resolved))[:, -3:]
+            cache[key] = (np.hstack([base[train], g_tr]), np.hstack([base[test], g_te]))
+        return cache[key]
+
+    return build
+
+
+def selecting_predictor(
+    candidates: Mapping[str, tuple[str, np.ndarray]],
+    y: np.ndarray,
+    groups: Sequence[str],
+    seed: int,
+    inner_splits: int = 3,
+) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, Chosen]]:
+    """Nested model selection as one :func:`grouped_cv` predictor.
+
+    Inside each outer training fold, every candidate (regressor kind, feature matrix) is scored by an inner
+    DOI-grouped CV on the training rows only; the best is refitted on the whole training fold and predicts
+    the test fold. The outer MAE is then an honest estimate for "pick the best of these candidates",
+    which the best-of-many row of a comparison table is not.
+    """
+    g = np.asarray([str(x) for x in groups], dtype=object)
+
+    def predict(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, Chosen]:
+        y_tr, g_tr = y[train], list(g[train])
+        n_inner = min(inner_splits, len(set(g_tr)))
+        scores = {}
+        for name, (kind, X) in candidates.items():
+            inner = model_predictor(kind, X[train], y_tr, g_tr, seed)
+            scores[name] = grouped_cv(y_tr, g_tr, inner, n_splits=n_inner, seed=seed).mae
+        best = min(scores, key=scores.__getitem__)
+        kind, X = candidates[best]
+        p, chosen = fit_predict(kind, X[train], y_tr, g_tr, X[test], seed)
+        return p, {**chosen, "selected": best}
 
     return predict

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +22,10 @@ from cryodesk.mixtures.glass_transition import (
     PureTg,
     TgBasis,
     TgPrime,
+    TgPrimeCorrelation,
+    WPrime,
+    WPrimeBasis,
+    estimate_tg_prime,
     fit_gordon_taylor_k,
     fox_tg,
     gordon_taylor_tg,
@@ -32,7 +39,8 @@ KOOP_GLYCEROL = [193, 185, 190, 189, 192, 194]  # K, the six glycerol rows of th
 
 def glycerol() -> GlassFormer:
     return GlassFormer(
-        "glycerol", PureTg.from_replicates(KOOP_GLYCEROL, "Koop et al. 2011 compilation"),
+        "glycerol",
+        PureTg.from_replicates(KOOP_GLYCEROL, "Koop et al. 2011 compilation"),
         density=SourcedValue(1.261, "notes.md"),
     )
 
@@ -190,5 +198,142 @@ def test_predict_from_composition_breakdown() -> None:
 def test_tg_prime_is_a_record_not_a_prediction() -> None:
     tp = TgPrime("glycerol", 164.0, "Inaba & Andersson 2007", "adiabatic calorimetry", w_prime=0.76)
     assert tp.w_prime == 0.76 and not tp.lower_transition
+    # the solution model never yields Tg′; the estimate is a separate function with its own result type
     assert not hasattr(MixtureTgModel, "predict_tg_prime")
     assert math.isfinite(tp.value_K)
+
+
+def sucrose() -> GlassFormer:
+    # Koop compilation sucrose rows 319 and 341 K; crystal density 1.5879 g/cm3 (units default table)
+    return GlassFormer(
+        "sucrose",
+        PureTg.from_replicates([319.0, 341.0], "Koop et al. 2011"),
+        density=SourcedValue(1.5879, "Merck"),
+    )
+
+
+def test_w_prime_bases_and_validation() -> None:
+    typical = WPrime.typical()
+    assert (typical.value, typical.sigma, typical.basis) == (0.80, 0.05, WPrimeBasis.TYPICAL)
+    assert "recalled" in typical.source
+    rep = WPrime.reported(0.76, "Inaba & Andersson 2007")
+    assert rep.basis is WPrimeBasis.REPORTED and rep.sigma == 0.02
+    with pytest.raises(ValueError, match="W'g"):
+        WPrime.reported(1.2, "bad")
+
+
+def test_tg_prime_estimate_hand_checked_glycerol() -> None:
+    est = estimate_tg_prime(
+        MixtureTgModel([glycerol()]), "glycerol", WPrime.reported(0.76, "Inaba & Andersson")
+    )
+    # Tg(W'g = 0.76) on the Simha–Boyer glass curve = 170.985 K (see test_gordon_taylor_binary_hand_checked)
+    assert est.tg_prime_K == pytest.approx(170.985, abs=1e-3)
+    assert est.kind == "tg_prime_estimate" and est.solution.kind == "solution_tg"
+    # dTg/dw = (N'D - ND')/D^2 with N = 202.433, D = 1.18392, N' = 190.5 - 1.76633 x 136 = -49.721,
+    # D' = 1 - 1.76633: (-58.866 + 155.131)/1.40167 = 68.68 K per unit w; x 0.02 = 1.374 K
+    assert est.sigma_from_w_prime_K == pytest.approx(1.374, abs=5e-3)
+    assert est.sigma_K == pytest.approx(math.hypot(est.solution.sigma_K, est.sigma_from_w_prime_K))
+    assert est.lower95_K == pytest.approx(est.tg_prime_K - 1.96 * est.sigma_K)
+    # known solute: measured glycerol Tg' is 170 K (DSC, PMC4621610) and 164 K (adiabatic, Inaba &
+    # Andersson 2007); stated tolerance: within 2 sigma of both and within 8 K of both
+    for measured in (170.0, 164.0):
+        assert abs(est.tg_prime_K - measured) <= min(2 * est.sigma_K, 8.0)
+    # the basis says Tg′, not solution Tg, and names W′g with its source
+    assert not any("Solution Tg of a homogeneous" in a for a in est.solution.assumptions)
+    assert "W′g = 0.76" in est.basis and "Inaba" in est.basis
+
+
+def test_tg_prime_estimate_sucrose_with_typical_w_prime() -> None:
+    est = estimate_tg_prime(MixtureTgModel([sucrose()]), "sucrose")
+    # k = 1.5879 x 330 / 136 = 3.85299; (0.8 x 330 + 3.85299 x 0.2 x 136)/(0.8 + 3.85299 x 0.2)
+    # = (264 + 104.801)/1.570598 = 234.816 K
+    assert est.tg_prime_K == pytest.approx(234.816, abs=1e-2)
+    assert est.w_prime.basis is WPrimeBasis.TYPICAL
+    # measured frozen-sucrose transition about -47 C = 226.15 K (Cryobiology 2006): inside the stated 2 sigma
+    assert abs(est.tg_prime_K - 226.15) <= 2 * est.sigma_K
+    # the typical W'g (sigma 0.05) contributes more than a reported one (sigma 0.02) would
+    rep = estimate_tg_prime(MixtureTgModel([sucrose()]), "sucrose", WPrime.reported(0.80, "t"))
+    assert rep.tg_prime_K == pytest.approx(est.tg_prime_K)
+    assert est.sigma_from_w_prime_K == pytest.approx(2.5 * rep.sigma_from_w_prime_K, rel=1e-6)
+    # Fox at the same W'g is higher (k = Tg_s/Tg_w = 2.43 < 3.85): 1/(0.8/330 + 0.2/136) = 256.75 K
+    fox = estimate_tg_prime(MixtureTgModel([sucrose()], model="fox"), "sucrose")
+    assert fox.tg_prime_K == pytest.approx(256.75, abs=1e-2)
+    with pytest.raises(MissingQuantityError, match="DMSO"):
+        estimate_tg_prime(MixtureTgModel([sucrose()]), "DMSO")
+
+
+def test_tg_prime_correlation_fit() -> None:
+    line = TgPrimeCorrelation.fit([200.0, 300.0, 400.0], [180.0, 220.0, 260.0], "synthetic")
+    assert line.slope == pytest.approx(0.4) and line.intercept_K == pytest.approx(100.0)
+    assert line.residual_sd_K == pytest.approx(0.0, abs=1e-9) and line.n == 3
+    assert line.predict(350.0) == pytest.approx(240.0)
+    assert TgPrimeCorrelation.fit([200.0, 300.0], [180.0, 220.0], "two").residual_sd_K is None
+    with pytest.raises(ValueError, match="at least 2"):
+        TgPrimeCorrelation.fit([200.0], [180.0], "one")
+
+
+SHARED = Path(os.environ.get("CRYODESK_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_mixture_tg.py"
+
+
+@pytest.mark.skipif(
+    not (SHARED / "data" / "aqueous_tg" / "aqueous_tg.csv").exists(), reason="shared data absent"
+)
+def test_every_aqueous_tg_row_is_scored_or_listed_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRYODESK_SHARED_DATA", str(SHARED / "data"))
+    spec = importlib.util.spec_from_file_location("bench_mixture_tg", BENCH)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = bench.main()
+    rows = list(csv.DictReader((SHARED / "data" / "aqueous_tg" / "aqueous_tg.csv").open(encoding="utf-8")))
+    assert out["data"]["aqueous_tg"]["rows"] == out["data"]["aqueous_tg"]["rows_accounted"] == len(rows)
+    assert all(x["reason"] for x in out["not_predicted"])
+    res = out["results"]
+    kinds = {r["kind"] for r in rows}
+    n_by_kind = {k: sum(r["kind"] == k for r in rows) for k in kinds}
+    assert (
+        res["tg_prime"]["n"] == n_by_kind["tg_prime"]
+        and res["tg_prime_lower"]["n"] == n_by_kind["tg_prime_lower"]
+    )
+    assert res["tg_pure"]["loo_mean"]["n"] == n_by_kind["tg_pure"]
+    # every Tg' row lies inside the stated 2 sigma of the Simha–Boyer estimate, and that estimate beats Fox
+    # and the old plan's weighted average on Tg'
+    prime = res["tg_prime"]
+    assert prime["gt_simha_boyer"]["within_2sigma"] == f"{prime['n']}/{prime['n']}"
+    assert (
+        prime["gt_simha_boyer"]["mae_K"] < prime["fox"]["mae_K"] < prime["old_plan_weighted_average"]["mae_K"]
+    )
+    # leave-one-row-out: row 7 (Koop glycerol 185 K) is predicted from the other six glycerol rows only:
+    # (195 [midpoint of 191-199] + 190 + 193 + 189 + 192 + 194)/6 = 1153/6 = 192.17 K
+    row7 = next(e for e in out["rows"]["tg_pure"] if e["row_id"] == 7)
+    assert row7["loo_mean"]["n_rows_used"] == 6 and row7["loo_mean"]["pred_K"] == pytest.approx(
+        192.17, abs=0.01
+    )
+
+
+def test_engine_reports_tg_prime_apart_from_solution_tg(tmp_path: Path) -> None:
+    from cryodesk.engine.mixtures import create_mixture
+    from tests.engine.test_mixture_engine import cpa_workbench
+
+    wb = cpa_workbench(tmp_path / "tgp.cryodesk")  # glycerol stored with Tg 190 K and density 1.261 g/mL
+    try:
+        create_mixture(wb, "GLY40", ["glycerol:40:%w/w:penetrating", "water"])
+        create_mixture(
+            wb, "GLYEG", ["glycerol:20:%w/w:penetrating", "ethylene glycol:20:%w/w:penetrating", "water"]
+        )
+        pred = wb.predict_mixture("GLY40")
+        assert pred.tg is not None and pred.tg_prime is not None
+        assert "not Tg′" in pred.tg.basis and pred.tg_prime.basis.startswith("Tg′ estimate")
+        # Tg′ does not depend on the initial 40 % w/w; it is Tg at the typical W′g = 0.80:
+        # k = 1.261 x 190 / 136 = 1.76169; (0.8 x 190 + 1.76169 x 0.2 x 136)/(0.8 + 0.352338)
+        # = (152 + 47.918)/1.152338 = 173.489 K
+        assert pred.tg_prime.value == pytest.approx(173.489, abs=0.01)
+        assert pred.tg_prime.value > pred.tg.value
+        assert pred.tg_prime.lower < pred.tg_prime.value < pred.tg_prime.upper
+        assert pred.as_dict()["tg_prime_K"]["unit"] == "K"
+        two = wb.predict_mixture("GLYEG")
+        assert two.tg is not None and two.tg_prime is None
+        assert "one solute" in two.problems["tg_prime"][0]
+    finally:
+        wb.close()
