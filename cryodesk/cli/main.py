@@ -350,6 +350,8 @@ def install_interrupt(cancel: threading.Event) -> None:
         cancel.set()
         print("\nstopping at the next checkpoint (Ctrl+C again to abort)...", file=sys.stderr)
 
+    # Installed whatever the inherited disposition: Python keeps an inherited SIG_IGN (a shell's
+    # background job, make) and installs no handler of its own, so Ctrl+C would otherwise do nothing.
     signal.signal(signal.SIGINT, handler)
     if hasattr(signal, "pthread_sigmask"):
         # A blocked SIGINT is inherited from the parent process (a launcher or test runner that

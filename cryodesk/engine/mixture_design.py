@@ -316,7 +316,9 @@ def _viscosity_model(wb: Workbench) -> Any:
     return model
 
 
-QUANTITIES = ("viscosity", "viability")
+# tg_prime: the physics estimate of Tg′ (one solute in water) that predict_mixture returns beside the models.
+QUANTITIES = ("tg_prime", "viscosity", "viability")
+QUANTITY_LABELS = {"tg_prime": "Tg′ (K), freeze-concentrated", "viscosity": "viscosity", "viability": "viability"}
 
 
 def _model_predictions(wb: Workbench, draft: Mixture) -> tuple[tuple[PredictedQuantity, ...], str, list[Any]]:
@@ -344,7 +346,10 @@ def _read_prediction(prediction: Any) -> tuple[tuple[PredictedQuantity, ...], st
     for quantity in QUANTITIES:
         item = getattr(prediction, quantity, None)
         if item is None:
-            out.append(PredictedQuantity(quantity, False, note=_missing_text(problems.get(quantity, ()))))
+            reasons = problems.get(quantity, ())
+            if quantity == "tg_prime" and not reasons:  # a physics estimate: there is no model to train
+                reasons = ("not estimated for this mixture",)
+            out.append(PredictedQuantity(quantity, False, note=_missing_text(reasons)))
             continue
         notes = "; ".join(str(n) for n in getattr(item, "notes", ()) or ())
         domain = getattr(item, "in_domain", None)
@@ -500,7 +505,7 @@ def compare_mixtures(wb: Workbench, mixtures: Sequence[Mixture | str]) -> Compar
     )
     rows.append(("Tg (K), Gordon–Taylor ± 1σ", tuple(_tg_cell(r.report) for r in reports)))
     for quantity in QUANTITIES:
-        rows.append((quantity, tuple(_prediction_cell(r, quantity) for r in reports)))
+        rows.append((QUANTITY_LABELS[quantity], tuple(_prediction_cell(r, quantity) for r in reports)))
     rows.append(("status", tuple(m.status for m in drafts)))
     return Comparison(tuple(m.name for m in drafts), tuple(rows))
 

@@ -345,6 +345,9 @@ class MixtureDesigner(QWidget):
         font = self.tg_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.tg_label.setFont(font)
+        self.tg_prime_label = QLabel(self)
+        self.tg_prime_label.setObjectName("DesignerTgPrime")
+        self.tg_prime_label.setWordWrap(True)
         self.viscosity_label = QLabel(self)
         self.viscosity_label.setObjectName("DesignerViscosity")
         self.viability_label = QLabel(self)
@@ -363,6 +366,7 @@ class MixtureDesigner(QWidget):
         predictions.setFrameShape(QFrame.Shape.StyledPanel)
         form = QFormLayout(predictions)
         form.addRow("Tg (Gordon–Taylor):", self.tg_label)
+        form.addRow("Tg′ (freeze-concentrated):", self.tg_prime_label)
         form.addRow("Viscosity:", self.viscosity_label)
         form.addRow("Viability:", self.viability_label)
         form.addRow("Composition:", self.composition_label)
@@ -719,7 +723,8 @@ class MixtureDesigner(QWidget):
             self.tg_label.setText("add components")
         else:
             self.tg_label.setText("<span style='color:#c92a2a'>no estimate</span> (see the notes below)")
-        for label, quantity in ((self.viscosity_label, "viscosity"), (self.viability_label, "viability")):
+        shown = ((self.tg_prime_label, "tg_prime"), (self.viscosity_label, "viscosity"), (self.viability_label, "viability"))
+        for label, quantity in shown:
             p = report.prediction(quantity)
             label.setText(p.text if p is not None else "no model yet")
             label.setToolTip(p.note if p is not None else "")

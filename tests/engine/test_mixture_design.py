@@ -123,9 +123,21 @@ def test_learned_predictions_are_shown_in_lab_units_or_named_missing() -> None:
         {"viability": ("no mixture_viability model in this project: run `cryodesk mixture train` first",)},
     )
     shown, _note, _pairs = md._read_prediction(prediction)
-    viscosity, viability = shown
+    tg_prime, viscosity, viability = shown
+    assert not tg_prime.available and tg_prime.text == "not predicted: not estimated for this mixture"
     assert viscosity.available and viscosity.value == pytest.approx(10.0) and viscosity.unit == "mPa·s"
     assert (viscosity.lower, viscosity.upper) == (pytest.approx(10**0.5), pytest.approx(10**1.5))
     assert viscosity.text == "10 (90 % 3.162–31.62) mPa·s"  # the model's own interval level
     assert "applicability domain" in viscosity.note
     assert not viability.available and viability.text == "no model yet (run `cryodesk mixture train` first)"
+
+
+def test_tg_prime_estimate_is_shown_with_its_interval() -> None:
+    from cryodesk.engine.mixtures import MixturePrediction, PredictedValue
+
+    estimate = PredictedValue(231.0, 200.1, 261.9, "K", "Tg′ estimate: Gordon–Taylor at W′g", "95 % (±1.96σ)")
+    prediction = MixturePrediction("m", None, None, None, 298.15, {}, tg_prime=estimate)
+    shown, _note, _pairs = md._read_prediction(prediction)
+    tg_prime = next(p for p in shown if p.quantity == "tg_prime")
+    assert tg_prime.available and tg_prime.unit == "K" and tg_prime.text == "231 (95 % 200.1–261.9) K"
+    assert "W′g" in tg_prime.note
