@@ -2,13 +2,15 @@
 
 * :func:`model_list`: every registered version with its CV and held-out metrics;
 * :meth:`ModelViews.held_out`: the registered model's predictions on the rows its recorded split held
-  out (predicted vs measured for a regressor, the ROC curve for a classifier). The registry keeps
-  the split's *description*, not its rows, so the rows are derived again: the labels are assembled
-  the way training assembled them and the recorded split (scaffold, or random with its seed) is
-  re-applied. Those rows were never seen by the registered artefact, which was trained on the
-  split's development rows only. If the project's labels changed since training, the re-derived
-  split can differ from the original one; the result then says so (``warning``).
-* :meth:`ModelViews.importance`: permutation importance of the ensemble on those held-out rows;
+  out (predicted vs measured for a regressor, the ROC curve for a classifier). Training saves them
+  (JSON beside the artefact, its SHA-256 in the registry, checked on read), so showing them is a
+  file read: no structure parsing, featurising or prediction in the window's process, whose GIL
+  the GUI thread shares. Versions trained before that was saved fall back to deriving the rows
+  again: the labels are assembled the way training assembled them and the recorded split
+  (scaffold, or random with its seed) is re-applied. The result's ``warning`` says so, and also
+  when the project's labels changed since training (the re-derived split can then differ).
+* :meth:`ModelViews.importance`: permutation importance of the ensemble on those held-out rows (their
+  features read from the feature cache by the saved compound ids; re-derived for older versions);
 * :meth:`ModelViews.explain`: one compound's prediction with its top feature contributions;
 * :meth:`ModelViews.monitor`: the prediction service's monitoring figures of a version;
 * :func:`train_in_child`: the training job as the GUI runs it, in a child process.
@@ -18,17 +20,30 @@ Results of the slow calls are cached per model version inside one :class:`ModelV
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cryodesk.domain import CryoDeskError, InputError
+from cryodesk.engine.prediction import ModelIntegrityError
 from cryodesk.engine.service import Workbench
-from cryodesk.engine.training import TrainRequest, assemble_dataset, make_split, request_for
+from cryodesk.engine.training import (
+    HELD_OUT_FORMAT,
+    HELD_OUT_KEY,
+    TrainRequest,
+    assemble_dataset,
+    compute_features,
+    make_split,
+    request_for,
+)
 from cryodesk.store.models import ModelRow
 
 ProgressFn = Callable[[int, "int | None", str], None]
@@ -37,6 +52,10 @@ IMPORTANCE_MAX_ROWS = 1000
 IMPORTANCE_TOP = 15
 IMPORTANCE_CANDIDATES = 20
 EXPLAIN_TOP = 10
+REDERIVED_NOTE = (
+    "held-out rows re-derived from the project's current labels (this version was trained before "
+    "held-out predictions were saved with the model)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +112,33 @@ class HeldOutPredictions:
     roc: RocCurve | None = None
     warning: str | None = None
     unit: str | None = None
+    #: a classifier's uncalibrated scores (what its ROC and recorded ROC-AUC use); None for a regressor
+    score: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class _SavedHeldOut:
+    """The held-out predictions training saved with a version (see ``save_held_out_predictions``)."""
+
+    compound_ids: np.ndarray
+    keys: list[str]
+    measured: np.ndarray
+    predicted: np.ndarray
+    uncertainty: np.ndarray | None
+    in_domain: np.ndarray | None
+    raw: np.ndarray | None
+    label: str
+    inputs: dict[str, Any] | None  # registry entry of the saved input matrix (path, sha256)
+
+
+@dataclass(frozen=True, eq=False)
+class _HeldOutRows:
+    """Model inputs of the saved held-out rows (what importance shuffles), in the saved order."""
+
+    X: np.ndarray
+    y: np.ndarray
+    fingerprints: np.ndarray | None
+    keys: list[str]
 
 
 @dataclass(frozen=True)
@@ -181,23 +227,42 @@ class ModelViews:
         self._warnings: dict[int, str] = {}
         self._row_locks: dict[int, threading.Lock] = {}
         self._importance: dict[int, list[FeatureImportanceRow]] = {}
+        self._saved_rows: dict[int, _SavedHeldOut | None] = {}
 
     def held_out(self, model_id: int, cancel: Callable[[], bool] | None = None) -> HeldOutPredictions:
-        """Predicted vs measured on the held-out rows of the version's recorded split."""
+        """Predicted vs measured on the held-out rows of the version's recorded split.
+
+        A file read for versions trained with saved held-out predictions (no parsing, featurising or
+        model loading here); older versions re-derive the rows, and the ``warning`` says so.
+
+        Raises:
+            ModelIntegrityError: the saved file is missing or does not match the registry's SHA-256.
+        """
         with self._lock:
             cached = self._held_out.get(model_id)
         if cached is not None:
             return cached
         row = self.wb.project.models.by_id(model_id)
-        test, compound_ids, warning, unit = self._test_rows(row, cancel)
-        loaded = self.wb.predictions.load(row)
-        pred = loaded.model.predict(test.X, test.fingerprints)
-        unc = pred.uncertainty
-        measured = np.asarray(test.y, np.float64).reshape(-1)
-        predicted = np.asarray(pred.value, np.float64).reshape(-1)
-        roc = None
+        saved = self._saved(row)
+        unit = row.params_dict.get("assembly", {}).get("unit")
+        if saved is not None:
+            compound_ids, keys, warning = saved.compound_ids, saved.keys, None
+            measured, predicted = saved.measured, saved.predicted
+            unc, in_domain, raw = saved.uncertainty, saved.in_domain, saved.raw
+        else:
+            test, compound_ids, warning, unit = self._test_rows(row, cancel)
+            pred = self.wb.predictions.load(row).model.predict(test.X, test.fingerprints)
+            keys = [str(k) for k in test.keys]
+            measured = np.asarray(test.y, np.float64).reshape(-1)
+            predicted = np.asarray(pred.value, np.float64).reshape(-1)
+            unc = None if pred.uncertainty is None else np.asarray(pred.uncertainty, np.float64)
+            in_domain = None if pred.in_domain is None else np.asarray(pred.in_domain, bool)
+            raw = np.asarray(pred.raw, np.float64).reshape(-1)
+            warning = f"{REDERIVED_NOTE}; {warning}" if warning else REDERIVED_NOTE
+        roc, score = None, None
         if row.kind == "classification":
-            roc = roc_curve(measured, predicted)
+            score = predicted if raw is None else raw
+            roc = roc_curve(measured, score)
             metrics = {"roc_auc": roc.auc, "n": float(len(measured)), "actives": float(np.sum(measured == 1))}
         else:
             metrics = regression_metrics(measured, predicted)
@@ -207,15 +272,16 @@ class ModelViews:
             row.kind,
             str(entry_for(row).split or "recorded split"),
             compound_ids,
-            [str(k) for k in test.keys],
+            keys,
             measured,
             predicted,
-            None if unc is None else np.asarray(unc, np.float64),
-            None if pred.in_domain is None else np.asarray(pred.in_domain, bool),
+            unc,
+            in_domain,
             metrics,
             roc,
             warning,
             unit,
+            score,
         )
         with self._lock:
             self._held_out[model_id] = result
@@ -323,7 +389,23 @@ class ModelViews:
             self._rows.clear()
             self._importance.clear()
             self._warnings.clear()
+            self._saved_rows.clear()
         self.wb.predictions.forget_resolutions()
+
+    def _saved(self, row: ModelRow) -> _SavedHeldOut | None:
+        """The version's saved held-out predictions, or None for a version trained before they were saved.
+
+        Raises:
+            ModelIntegrityError: the file is missing, or its SHA-256 differs from the registry's.
+        """
+        with self._lock:
+            if row.id in self._saved_rows:
+                return self._saved_rows[row.id]
+        entry = row.params_dict.get(HELD_OUT_KEY)
+        saved = None if not entry else _read_saved(self.wb.project.path.parent, row.label, entry)
+        with self._lock:
+            self._saved_rows[row.id] = saved
+        return saved
 
     def _test_rows(
         self, row: ModelRow, cancel: Callable[[], bool] | None
@@ -340,6 +422,12 @@ class ModelViews:
         with self._lock:
             cached = self._rows.get(row.id)
         request = request_for(row)
+        saved = self._saved(row)
+        if cached is None and saved is not None:
+            cached = self._saved_inputs(saved, request, cancel)
+            if cached is not None:
+                with self._lock:
+                    self._rows[row.id] = cached
         if cached is None:
             data = assemble_dataset(
                 self.wb.project,
@@ -364,6 +452,82 @@ class ModelViews:
                 )
         unit = row.params_dict.get("assembly", {}).get("unit")
         return cached[0], cached[1], self._warnings.get(row.id), unit
+
+    def _saved_inputs(
+        self, saved: _SavedHeldOut, request: TrainRequest, cancel: Callable[[], bool] | None
+    ) -> tuple[_HeldOutRows, np.ndarray] | None:
+        """The saved held-out rows' model inputs (None: some cannot be had; the caller re-derives).
+
+        Training saves them (``.npy``, SHA-256 checked); a version saved without them reads those
+        compounds' features from the feature cache. Either way no scaffold is computed: assembly
+        would parse every labelled structure in the window's process.
+        """
+        if saved.inputs is not None:
+            X = _read_inputs(self.wb.project.path.parent, saved.label, saved.inputs)
+            if X.shape[0] != len(saved.keys):
+                raise ModelIntegrityError(f"{saved.label}: saved held-out inputs have {X.shape[0]} rows")
+            return _HeldOutRows(X, saved.measured, None, saved.keys), saved.compound_ids
+        feats = compute_features(
+            self.wb.project,
+            saved.compound_ids.tolist(),
+            request.feature_sets,
+            request.fingerprint_set,
+            cancel=cancel,
+            workers=1,
+        )
+        row_of = {int(cid): i for i, cid in enumerate(feats.ids.tolist())}
+        ids = [int(c) for c in saved.compound_ids]
+        if any(c in feats.failures or c not in row_of for c in ids):
+            return None  # a compound changed or vanished since training: re-derive instead
+        rows = np.asarray([row_of[c] for c in ids], np.intp)
+        fps = None if feats.fingerprints is None else feats.fingerprints[rows]
+        inputs = _HeldOutRows(feats.X[rows], saved.measured, fps, saved.keys)
+        return inputs, saved.compound_ids
+
+
+def _verified_bytes(folder: Path, label: str, entry: dict[str, Any], what: str) -> tuple[Path, bytes]:
+    """A saved file's bytes, only when its SHA-256 matches the registry's record (checked before parsing)."""
+    path = Path(str(entry.get("path") or ""))
+    path = path if path.is_absolute() else folder / path
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ModelIntegrityError(f"{label}: saved held-out {what} {path} cannot be read: {exc}") from exc
+    expected = str(entry.get("sha256") or "").lower()
+    actual = hashlib.sha256(raw).hexdigest()
+    if not expected or actual != expected:
+        raise ModelIntegrityError(
+            f"{label}: saved held-out {what} {path.name} have SHA-256 {actual[:12]}…, the registry "
+            f"recorded {expected[:12] or 'none'}…; the file was modified, refusing to show it"
+        )
+    return path, raw
+
+
+def _read_inputs(folder: Path, label: str, entry: dict[str, Any]) -> np.ndarray:
+    _path, raw = _verified_bytes(folder, label, entry, "inputs")
+    return np.load(io.BytesIO(raw), allow_pickle=False)  # a plain float32 matrix: no object arrays
+
+
+def _read_saved(folder: Path, label: str, entry: dict[str, Any]) -> _SavedHeldOut:
+    """Read and check a saved held-out file: its SHA-256 must match the registry before it is parsed."""
+    path, raw = _verified_bytes(folder, label, entry, "predictions")
+    data = json.loads(raw)
+    if data.get("format") != HELD_OUT_FORMAT:
+        raise CryoDeskError(
+            f"{label}: {path.name} is not a held-out predictions file ({data.get('format')!r})"
+        )
+    unc, dom = data.get("uncertainty"), data.get("in_domain")
+    return _SavedHeldOut(
+        np.asarray(data["compound_ids"], np.int64),
+        [str(k) for k in data["keys"]],
+        np.asarray(data["measured"], np.float64),  # null (was NaN) reads back as NaN
+        np.asarray(data["predicted"], np.float64),
+        None if unc is None else np.asarray(unc, np.float64),
+        None if dom is None else np.asarray(dom, bool),
+        None if data.get("raw") is None else np.asarray(data["raw"], np.float64),
+        label,
+        entry.get("inputs") or None,
+    )
 
 
 def _candidate_features(model: Any, X: np.ndarray, y: np.ndarray, names: list[str]) -> list[str]:

@@ -44,6 +44,9 @@ MAX_SPREAD: dict[str, float] = {"tg": 20.0, "melting_point": 20.0, "log_solubili
 DEFAULT_MODEL_TARGETS: tuple[str, ...] = ("tg", "melting_point", "log_solubility")
 DEFAULT_MODELS_VERSION = "default-models-1"
 _OUTCOME_LABEL = {"active": 1.0, "inactive": 0.0}
+#: Registry ``params`` key of the saved held-out predictions (see :func:`save_held_out_predictions`).
+HELD_OUT_KEY = "held_out_predictions"
+HELD_OUT_FORMAT = "cryodesk-held-out/1"
 
 SplitName = Literal["scaffold", "random"]
 
@@ -335,9 +338,11 @@ def train_and_register(
     path, digest = save_model(model, models_dir(project), f"{name}-v{version}")
     held_out = {"split": split.describe(), "mean": report.mean, "per_task": report.per_task}
     record = record_for(model, name, version, _relative(project, path), digest, evaluation=held_out)
+    saved_rows = save_held_out_predictions(project, model, data, split, f"{name}-v{version}")
     extra = {"request": request.as_dict(), "feature_sets": list(request.feature_sets),
              "fingerprint_set": request.fingerprint_set, "assembly": data.report,
-             "feature_stats": data.feature_stats, "n_rows": len(data.dataset)}
+             "feature_stats": data.feature_stats, "n_rows": len(data.dataset),
+             HELD_OUT_KEY: saved_rows}
     record = replace(record, hyperparameters={**record.hyperparameters, **extra})
     row = project.models.register(record.to_row(), job_id)
     if request.promote or (request.promote is None and project.models.promoted(name) is None):
@@ -345,6 +350,71 @@ def train_and_register(
     if progress is not None:
         progress(100, 100, f"{row.label} registered")
     return row
+
+
+def save_held_out_predictions(project: Project, model: Any, data: AssembledData, split: Any,
+                              stem: str) -> dict[str, Any]:
+    """Write the version's predictions on its held-out rows (JSON) and their inputs (``.npy``) beside its artefact.
+
+    The models view shows these rows right after training; re-deriving them in the window's process
+    (assembly parses every labelled structure) held the GIL for hundreds of ms, and so did reading
+    their features back from the cache for the permutation importance. JSON and a pickle-free
+    ``.npy``, so reading them can run no code; the registry keeps each file's SHA-256 and the reader
+    checks it.
+
+    Returns:
+        The registry entry: ``{"format", "path" (relative to the project's folder), "sha256", "rows",
+        "inputs": {"path", "sha256"}}``.
+    """
+    import io
+    import json
+
+    test_idx = np.asarray(split.test, np.intp)
+    test = data.dataset.subset(test_idx)
+    pred = model.predict(test.X, test.fingerprints)
+    payload = {
+        "format": HELD_OUT_FORMAT, "task": data.dataset.task_type, "split": split.describe(),
+        "compound_ids": [int(c) for c in data.compound_ids[test_idx]],
+        "keys": [str(k) for k in test.keys],
+        "measured": _json_floats(test.y), "predicted": _json_floats(pred.value),
+        "uncertainty": None if pred.uncertainty is None else _json_floats(pred.uncertainty),
+        "in_domain": None if pred.in_domain is None else [bool(v) for v in np.asarray(pred.in_domain).ravel()],
+        # A classifier's recorded ROC-AUC scores the uncalibrated output (calibration adds ties).
+        "raw": _json_floats(pred.raw) if data.dataset.task_type == "classification" else None,
+    }
+    path, digest = _write_beside(project, f"{stem}-held-out", ".json",
+                                 json.dumps(payload, allow_nan=False, default=str).encode("utf-8"))
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(test.X, np.float32), allow_pickle=False)
+    x_path, x_digest = _write_beside(project, f"{stem}-held-out-X", ".npy", buffer.getvalue())
+    return {"format": HELD_OUT_FORMAT, "path": _relative(project, path), "sha256": digest,
+            "rows": len(test_idx), "inputs": {"path": _relative(project, x_path), "sha256": x_digest}}
+
+
+def _write_beside(project: Project, stem: str, suffix: str, raw: bytes) -> tuple[Path, str]:
+    """Write ``raw`` into the models folder under ``<stem>-<hash prefix><suffix>``; return path and SHA-256."""
+    import hashlib
+    import os
+    import tempfile
+
+    digest = hashlib.sha256(raw).hexdigest()
+    directory = models_dir(project)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{stem}-{digest[:12]}{suffix}"
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
+    try:  # write then rename: a crash never leaves a half-written file under the recorded name
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path, digest
+
+
+def _json_floats(values: Any) -> list[float | None]:
+    # JSON has no NaN; repr round-trips a float64 exactly, so the reader gets the same numbers back.
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, np.float64).ravel()]
 
 
 def _relative(project: Project, path: Path) -> str:
