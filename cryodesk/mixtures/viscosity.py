@@ -1,12 +1,16 @@
-"""Learned viscosity of liquid mixtures: ideal (Arrhenius) mixing from pure components plus a learned excess.
+"""Learned viscosity of liquid mixtures: a Grunberg–Nissan physics core plus a learned excess.
 
 Physics first: log10 η of an ideal mixture is the mole-fraction average of the pure components' log10 η at
-the same temperature (the Arrhenius/Grunberg–Nissan rule with G12 = 0). Pure-component viscosities come from
-the pure rows of the training data as Andrade fits ``log10 η = A + B/T`` (water, which the data set has
-no pure rows for, from its published Vogel equation). A model of the model layer (:mod:`cryodesk.ml`) then
-learns the rest from permutation-invariant mixture features (:mod:`cryodesk.mixtures.featurize`): the
-composition-weighted component descriptors and pure-component parameters, and the interaction graph's
-Grunberg–Nissan excess edges fitted from the training binaries.
+the same temperature (the Arrhenius/Grunberg–Nissan rule with G12 = 0). The pure liquids and the pair
+parameters G12 of every training binary are solved jointly (:mod:`cryodesk.mixtures.viscosity_gn`):
+Andrade lines ``log10 η = A + B/T`` from the pure rows, extrapolated from the binaries for liquids never
+measured pure, a structure prior for liquids never seen; water, which the data set has no pure rows for,
+from its published Vogel equation. A model of the model layer (:mod:`cryodesk.ml`) then learns the excess
+over ideal mixing from permutation-invariant features of the pair (the two liquids in slots ordered by
+their pure viscosity, composition-weighted descriptors and mismatches, and the graph's knowledge: each
+liquid's fitted G with other partners and with the partners most like the other liquid). Training
+features are cross-fitted over grouped inner folds so that training rows look like unseen pairs.
+Mixtures of more components combine their binaries by the multicomponent Grunberg–Nissan rule.
 
 The old plan's model, kept as the baseline every figure is compared with, is the composition-weighted
 average of the component values plus one constant "synergy bonus" (:func:`old_plan_baseline`).
@@ -22,6 +26,17 @@ import numpy as np
 
 from cryodesk.mixtures.featurize import COMPONENT_DESCRIPTORS, MixtureFeaturizer, MixtureRow
 from cryodesk.mixtures.interaction_graph import EdgeSource, InteractionEdge, InteractionGraph, InteractionType
+from cryodesk.mixtures.viscosity_gn import (
+    GN_FEATURE_NAMES,
+    SOURCE_BINARIES,
+    SOURCE_MEASURED,
+    SOURCE_STRUCTURE,
+    T_REF,
+    GNSystem,
+    fit_gn_system,
+    gn_features,
+    normalised_components,
+)
 
 __all__ = [
     "WATER_INCHIKEY",
@@ -195,52 +210,121 @@ def old_plan_baseline(
 
 EXTRA_COLUMNS = ("inv_T_1000", "ideal_log10_cp", "ideal_known")
 
+#: LightGBM settings of the excess model, fixed a priori (not tuned on any test fold): moderately deep
+#: trees for about 25k rows, column subsampling because the four descriptor blocks are correlated, a
+#: fast learning rate so that training stays a few minutes on a shared machine; the number of trees (at
+#: most 500) comes from the model layer's early stopping.
+DEFAULT_LGBM = {"n_estimators": 500, "learning_rate": 0.1, "num_leaves": 63, "min_child_samples": 20,
+                "colsample_bytree": 0.5}  # fmt: skip
+
 
 @dataclass
 class ViscosityModel:
-    """A trained mixture-viscosity model: pure fits, graph, featuriser and the model layer's ensemble."""
+    """A trained mixture-viscosity model: Grunberg–Nissan system, featuriser and the model layer's ensemble.
+
+    ``system`` holds the pure liquids and pair parameters solved jointly from the training rows
+    (:mod:`cryodesk.mixtures.viscosity_gn`); the ensemble predicts the excess of log10 η over ideal
+    mixing of those pure liquids. ``pure`` lists, as Andrade lines, the liquids whose pure viscosity
+    the training data determined (measured pure, or extrapolated from their binaries); ``featurizer``
+    keeps the component descriptors (callers may add unseen compounds to its table) and the graph.
+    """
 
     pure: dict[str, AndradeFit]
     featurizer: MixtureFeaturizer
     model: object  # cryodesk.ml.TrainedModel (kept untyped so this module imports ml lazily)
     descriptors: dict[str, np.ndarray] = field(default_factory=dict)
+    system: GNSystem | None = None
+    use_graph: bool = True
+    water_model: object | None = None  # cryodesk.ml.TrainedModel on aqueous binaries only, or None
 
-    def features(self, rows: Sequence[ViscosityRow]) -> np.ndarray:
-        return viscosity_features(rows, self.pure, self.featurizer)
+    def _sync_descriptors(self, keys: Sequence[str]) -> None:
+        """Descriptors of compounds a caller added to the featuriser's table after training."""
+        assert self.system is not None
+        width = len(COMPONENT_DESCRIPTORS)
+        for key in keys:
+            if key in self.system.descriptors or key not in self.featurizer.component_features:
+                continue
+            self.system.descriptors[key] = np.asarray(self.featurizer.component_features[key], float)[:width]  # type: ignore[index]
+            known = self.system.pure.get(key)
+            if known is not None and known.source == SOURCE_STRUCTURE:
+                del self.system.pure[key]  # a median guess made before the descriptors were known
+
+    def _excess(
+        self, items: Sequence[tuple[list[tuple[str, float]], float]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None, float | None]:
+        """(ideal, excess, lower offset, upper offset, in-domain, alpha) of normalised mixtures.
+
+        Pure liquids and binaries go to the ensemble directly. A mixture of more components is
+        decomposed into its binaries (the Grunberg–Nissan multicomponent rule): each pair's predicted
+        excess at its own relative composition is its x'ᵢx'ⱼ·Gᵢⱼ, and the mixture gets Σ xᵢxⱼ·Gᵢⱼ.
+        """
+        import itertools
+
+        assert self.system is not None
+        self._sync_descriptors(sorted({k for live, _T in items for k, _x in live}))
+        subs: list[tuple[list[tuple[str, float]], float]] = []
+        plan: list[list[tuple[int, float]]] = []
+        ideal = np.empty(len(items))
+        for n, (live, T) in enumerate(items):
+            if not live:
+                raise ValueError(f"mixture {n + 1}: no component with a mole fraction > 0")
+            ideal[n] = sum(x * self.system.log10_pure(k, T) for k, x in live)
+            if len(live) <= 2:
+                plan.append([(len(subs), 1.0)])
+                subs.append((live, T))
+                continue
+            entries = []
+            for (a, xa), (b, xb) in itertools.combinations(live, 2):
+                za, zb = xa / (xa + xb), xb / (xa + xb)
+                entries.append((len(subs), xa * xb / (za * zb)))
+                subs.append(([(a, za), (b, zb)], T))
+            plan.append(entries)
+        X, _sub_ideal = viscosity_gn_matrix(self.system, subs, self.use_graph)
+        pred = self.model.predict(X)  # type: ignore[attr-defined]
+        central = np.asarray(pred.value, float).copy()
+        aqueous = np.flatnonzero(X[:, GN_FEATURE_NAMES.index("has_water")] > 0)
+        if self.water_model is not None and aqueous.size:
+            # equal-weight average with the aqueous specialist (weight fixed a priori, not tuned)
+            central[aqueous] = 0.5 * (central[aqueous] + self.water_model.predict(X[aqueous]).value)  # type: ignore[attr-defined]
+        # A pure liquid has no excess over ideal mixing by definition: its value is the system's pure
+        # line (measured, or extrapolated from binaries / structure). Grouped CV showed the learned
+        # correction made unseen pure liquids worse (MAE 0.065 vs 0.061), so only the interval is kept.
+        pure_item = [len(live) == 1 for live, _T in items]
+        excess = np.array([
+            0.0 if pure_item[n] else sum(w * central[i] for i, w in entries) for n, entries in enumerate(plan)
+        ])  # fmt: skip
+
+        def offsets(bound: np.ndarray | None) -> np.ndarray | None:
+            if bound is None:
+                return None
+            return np.array([sum(w * (bound[i] - pred.value[i]) for i, w in e) for e in plan])
+
+        in_domain = None
+        if pred.in_domain is not None:
+            in_domain = np.array([all(bool(pred.in_domain[i]) for i, _w in e) for e in plan])
+        return ideal, excess, offsets(pred.lower), offsets(pred.upper), in_domain, pred.alpha
 
     def predict_rows(
         self, rows: Sequence[ViscosityRow]
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """log10 η (cP) of many rows: (value, lower, upper); the model predicts the excess over ideal mixing."""
-        pred = self.model.predict(self.features(rows))  # type: ignore[attr-defined]
-        base = _offset(rows, self.pure)
-        lower = None if pred.lower is None else pred.lower + base
-        upper = None if pred.upper is None else pred.upper + base
-        return pred.value + base, lower, upper
+        """log10 η (cP) of many rows: (value, lower, upper)."""
+        items = [(normalised_components(r.components), float(r.T)) for r in rows]
+        ideal, excess, low, high, _dom, _alpha = self._excess(items)
+        value = ideal + excess
+        return value, None if low is None else value + low, None if high is None else value + high
 
     def predict(self, components: MixtureRow, T: float) -> dict[str, float | bool | None]:
         """log10 η (cP) of one mixture at ``T`` with its interval, the ideal estimate and domain flag."""
-        row = ViscosityRow(tuple(components), float(T), math.nan)
-        pred = self.model.predict(self.features([row]))  # type: ignore[attr-defined]
-        base = float(_offset([row], self.pure)[0])
+        ideal, excess, low, high, dom, alpha = self._excess([(normalised_components(components), float(T))])
+        value = float(ideal[0] + excess[0])
         return {
-            "log10_cp": float(pred.value[0]) + base,
-            "lower": None if pred.lower is None else float(pred.lower[0]) + base,
-            "upper": None if pred.upper is None else float(pred.upper[0]) + base,
-            "alpha": pred.alpha,
-            "in_domain": None if pred.in_domain is None else bool(pred.in_domain[0]),
-            "ideal_log10_cp": ideal_log_viscosity(components, T, self.pure),
+            "log10_cp": value,
+            "lower": None if low is None else value + float(low[0]),
+            "upper": None if high is None else value + float(high[0]),
+            "alpha": alpha,
+            "in_domain": None if dom is None else bool(dom[0]),
+            "ideal_log10_cp": float(ideal[0]),
         }
-
-
-def _offset(rows: Sequence[ViscosityRow], pure: Mapping[str, AndradeFit]) -> np.ndarray:
-    """Ideal-mixing log10 η where every component has a pure value, else 0 (the model learns it all).
-
-    Trees approximate an identity map in steps; learning only the excess over the physics keeps the
-    well-understood part exact.
-    """
-    ideal = np.array([ideal_log_viscosity(r.components, r.T, pure) for r in rows])
-    return np.where(np.isnan(ideal), 0.0, ideal)
 
 
 def component_table(
@@ -262,10 +346,64 @@ def component_table(
 def viscosity_features(
     rows: Sequence[ViscosityRow], pure: Mapping[str, AndradeFit], featurizer: MixtureFeaturizer
 ) -> np.ndarray:
+    """The previous model's features (composition-weighted descriptors + ideal mixing), kept for callers."""
     X = featurizer.transform([r.components for r in rows])
     ideal = np.array([ideal_log_viscosity(r.components, r.T, pure) for r in rows])
     extra = np.column_stack([1000.0 / np.array([r.T for r in rows]), ideal, (~np.isnan(ideal)).astype(float)])
     return np.hstack([X, extra])
+
+
+def gn_feature_names(use_graph: bool = True) -> tuple[str, ...]:
+    """Column names of :func:`viscosity_gn_matrix`."""
+    blocks = [f"{block}:{d}" for block in ("mean", "mismatch", "low", "high") for d in COMPONENT_DESCRIPTORS]
+    return (*GN_FEATURE_NAMES, *blocks)
+
+
+def viscosity_gn_matrix(
+    system: GNSystem, items: Sequence[tuple[Sequence[tuple[str, float]], float]], use_graph: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features (:func:`gn_feature_names`) and ideal log10 η of normalised pure liquids and binaries.
+
+    ``use_graph=False`` blanks the columns that carry fitted pair parameters of other pairs (the
+    graph's knowledge), for the ablation.
+    """
+    width = len(COMPONENT_DESCRIPTORS)
+    X = np.empty((len(items), len(GN_FEATURE_NAMES) + 4 * width))
+    ideal = np.empty(len(items))
+    for n, (live, T) in enumerate(items):
+        X[n], ideal[n] = gn_features(system, live, T, width)
+    if not use_graph:
+        X[:, list(GRAPH_COLUMNS)] = np.nan
+    return X, ideal
+
+
+GRAPH_COLUMNS = tuple(i for i, name in enumerate(GN_FEATURE_NAMES) if "nodeG" in name or "nbrG" in name)
+
+
+def _cross_fitted_matrix(
+    rows: Sequence[ViscosityRow],
+    descriptors: Mapping[str, np.ndarray],
+    use_graph: bool,
+    folds: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training features whose pure liquids and pair parameters come from the other inner folds.
+
+    A test row's pair is never in the training fold, and a third of its liquids were never measured
+    pure there; a training row featurised with parameters fitted on itself would look easier than
+    that. Fitting the system on the other inner folds (grouped by component set, like the outer CV)
+    gives training rows the same kind of inputs the model will meet.
+    """
+    from cryodesk.ml import group_kfold
+
+    groups = ["+".join(r.pair) for r in rows]
+    X = np.empty((len(rows), len(gn_feature_names(use_graph))))
+    ideal = np.empty(len(rows))
+    for fold in group_kfold(groups, folds, seed=seed):
+        inner = fit_gn_system([rows[i] for i in fold.train], descriptors, WATER_INCHIKEY, seed=seed)
+        items = [(normalised_components(rows[i].components), rows[i].T) for i in fold.test]
+        X[fold.test], ideal[fold.test] = viscosity_gn_matrix(inner, items, use_graph)
+    return X, ideal
 
 
 def train_viscosity_model(
@@ -275,29 +413,80 @@ def train_viscosity_model(
     use_graph: bool = True,
     config: object | None = None,
     name: str = "mixture_viscosity",
+    cross_fit_folds: int = 5,
+    seed: int = 0,
 ) -> ViscosityModel:
-    """Fit pure-liquid lines, graph edges and the model-layer ensemble on ``rows`` (training rows only).
+    """Fit the Grunberg–Nissan system and the model-layer ensemble on ``rows`` (training rows only).
 
     Args:
-        rows: training points (pure liquids and binaries).
+        rows: training points (pure liquids and binaries; rows with more components are skipped).
         descriptors: compound key -> :data:`~cryodesk.mixtures.featurize.COMPONENT_DESCRIPTORS` vector.
-        use_graph: add the pairwise graph terms.
+        use_graph: give the model the fitted pair parameters of each compound's other partners.
         config: a :class:`cryodesk.ml.TrainConfig` (default: LightGBM, 3 inner folds).
+        cross_fit_folds: inner grouped folds for the training features (< 2: fit on all rows).
+        seed: seed of the inner folds and the structure prior.
     """
     from cryodesk.ml import Dataset, TrainConfig, train_model
 
-    pure = fit_pure_viscosities(rows)
-    graph = fit_viscosity_edges(rows, pure) if use_graph else None
+    rows = [r for r in rows if 1 <= len(r.pair) <= 2]
+    system = fit_gn_system(rows, descriptors, WATER_INCHIKEY, seed=seed)
+    n_groups = len({r.pair for r in rows})
+    if cross_fit_folds >= 2 and n_groups >= 2 * cross_fit_folds:
+        X, ideal = _cross_fitted_matrix(rows, descriptors, use_graph, cross_fit_folds, seed)
+    else:
+        X, ideal = viscosity_gn_matrix(
+            system, [(normalised_components(r.components), r.T) for r in rows], use_graph
+        )
+    y = np.array([r.log10_cp for r in rows]) - ideal
+    keys = np.array(["+".join(r.pair) for r in rows], dtype=object)
+    ds = Dataset(X, y, gn_feature_names(use_graph), "regression", keys,
+                 task_names=("log10_viscosity_excess_over_ideal",), groups=keys, feature_set="mixture-viscosity-gn",
+                 feature_version="2" + ("+graph" if use_graph else ""), name=name)  # fmt: skip
+    config = config or TrainConfig(members=("lgbm",), n_folds=3, domain="knn", params={"lgbm": DEFAULT_LGBM})
+    trained = train_model(ds, config)  # type: ignore[arg-type]
+    water_model = _train_water_model(ds, use_graph, config)
+    pure = {
+        k: AndradeFit(p.L298 - p.B / T_REF, p.B, 0, p.basis)
+        for k, p in system.pure.items()
+        if p.source in (SOURCE_MEASURED, SOURCE_BINARIES)
+    }
+    pure.update(fit_pure_viscosities([], add_water=True))  # water: the reference correlation
+    graph = fit_viscosity_edges(rows, fit_pure_viscosities(rows)) if use_graph else None
     table, names = component_table(descriptors, pure)
     featurizer = MixtureFeaturizer(table, names, graph, InteractionType.VISCOSITY_EXCESS)
-    X = viscosity_features(rows, pure, featurizer)
-    y = np.array([r.log10_cp for r in rows]) - _offset(rows, pure)
-    keys = np.array(["+".join(r.pair) for r in rows], dtype=object)
-    ds = Dataset(X, y, (*featurizer.feature_names, *EXTRA_COLUMNS), "regression", keys,
-                 task_names=("log10_viscosity_excess_over_ideal",), groups=keys, feature_set="mixture-viscosity",
-                 feature_version="1" + ("+graph" if use_graph else ""), name=name)  # fmt: skip
-    config = config or TrainConfig(members=("lgbm",), n_folds=3, domain="knn")
-    return ViscosityModel(pure, featurizer, train_model(ds, config), dict(descriptors))  # type: ignore[arg-type]
+    return ViscosityModel(pure, featurizer, trained, dict(descriptors), system, use_graph, water_model)
+
+
+#: An aqueous specialist is trained only with at least this many aqueous binary rows and pairs.
+MIN_WATER_ROWS, MIN_WATER_PAIRS = 200, 10
+#: Small trees for about a thousand aqueous rows; fixed a priori.
+WATER_LGBM = {"n_estimators": 400, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 10,
+              "colsample_bytree": 0.5}  # fmt: skip
+
+
+def _train_water_model(ds: object, use_graph: bool, config: object) -> object | None:
+    """A second model-layer LightGBM on the aqueous binaries of ``ds`` alone, or None if too few.
+
+    Water binaries are 5 % of the rows and mix unlike the rest (hydrogen-bond networks, large
+    positive excess), so the global model's trees spend little on them. In grouped CV (5 outer
+    folds, cross-fitted features) averaging it with the global model lowered the water-binary MAE
+    from 0.102 to 0.097 and left the overall MAE unchanged.
+    """
+    from dataclasses import replace
+
+    from cryodesk.ml import train_model
+
+    col = GN_FEATURE_NAMES.index("has_water")
+    binary = GN_FEATURE_NAMES.index("is_binary")
+    mask = (ds.X[:, col] > 0) & (ds.X[:, binary] > 0)  # type: ignore[attr-defined]
+    groups = ds.groups[mask] if ds.groups is not None else None  # type: ignore[attr-defined]
+    if mask.sum() < MIN_WATER_ROWS or groups is None or len(set(groups)) < MIN_WATER_PAIRS:
+        return None
+    sub = replace(
+        ds, X=ds.X[mask], y=ds.y[mask], keys=ds.keys[mask], groups=groups, name=f"{ds.name}-aqueous"
+    )  # type: ignore[attr-defined, arg-type]
+    params = {**dict(config.params), "lgbm": WATER_LGBM}  # type: ignore[attr-defined]
+    return train_model(sub, replace(config, params=params))  # type: ignore[arg-type]
 
 
 def viscosity_rows_from_records(

@@ -9,11 +9,20 @@ import pytest
 
 from cryodesk.mixtures.featurize import COMPONENT_DESCRIPTORS
 from cryodesk.mixtures.viability import (
+    META_NAMES,
+    RIDGE_ALPHAS,
     Formulation,
+    baseline_predictor,
     doi_groups,
+    doi_metadata,
     fit_viability_edges,
+    grouped_cv,
+    metadata_features,
+    model_predictor,
     old_plan_baseline,
     parse_formulations,
+    protocol_features,
+    selecting_predictor,
 )
 from cryodesk.mixtures.viscosity import (
     WATER_INCHIKEY,
@@ -186,3 +195,108 @@ def test_viability_edges_find_a_constructed_interaction_and_the_baseline_average
     predict = old_plan_baseline(forms, {}, {})
     p = predict([formulation(999, 0.0, dmso=1.0), formulation(998, 0.0, unknownium=1.0)])
     assert 0 <= p[0] <= 100 and p[1] == pytest.approx(np.mean([f.viability for f in forms]))
+
+
+def test_protocol_features_hand_checked() -> None:
+    amounts = (("dmso", 1.4, "M"), ("fbs", 10.0, "%"), ("sucrose", 0.1, "M"), ("trehalose", 5.0, "%"))
+    f = Formulation("1", 80.0, amounts, (), 1)
+    X, names = protocol_features([f])
+    row = dict(zip(names, X[0], strict=True))
+    # penetrating 1.4 M (DMSO), non-penetrating 0.1 M (sucrose); trehalose given in % does not fit the
+    # mol/L total and goes to other_amount; FBS is a protein
+    assert row["penetrating_M"] == 1.4 and row["non_penetrating_M"] == 0.1 and row["other_amount"] == 5.0
+    assert row["total_small_M"] == pytest.approx(1.5)
+    assert row["log1p_total_small_M"] == pytest.approx(math.log(2.5))
+    assert row["penetrating_share"] == pytest.approx(1.4 / 1.5) and row["dmso_M"] == 1.4
+    assert row["protein_pct"] == 10.0 and row["polymer_pct"] == 0.0 and row["has_protein"] == 1.0
+    assert row["dmso_free"] == 0.0 and row["has_dmso"] == 1.0 and row["has_trehalose"] == 1.0
+    assert row["has_glycerol"] == 0.0 and row["n_ingredients"] == 4.0
+
+
+def test_paper_metadata_flags_from_raw_text() -> None:
+    raw = [
+        {"Source (DOI link)": "https://doi.org/10.1/A", "All ingredients in cryoprotective solution": "MSCs: 10% DMSO",
+         "Cooling rate": "-1 °C/min to -80 °C", "Comments about method": ""},
+        {"Source (DOI link)": "10.1/B", "All ingredients in cryoprotective solution": "5% DMSO, T cells",
+         "Cooling rate": "Uncontrolled; storage at -80C", "Comments about method": None},
+    ]  # fmt: skip
+    meta = doi_metadata(raw)
+    assert meta["10.1/a"]["cell_msc"] == 1.0 and meta["10.1/a"]["cooling_controlled_rate"] == 1.0
+    assert meta["10.1/a"]["cell_blood"] == 0.0 and meta["10.1/b"]["cell_blood"] == 1.0
+    assert meta["10.1/b"]["cooling_uncontrolled"] == 1.0 and meta["10.1/b"]["cooling_controlled_rate"] == 0.0
+    forms = [
+        Formulation("1", 50.0, (("dmso", 1.0, "M"),), ("10.1/a", "10.1/b"), 1),
+        Formulation("2", 50.0, (("dmso", 1.0, "M"),), ("10.9/unknown",), 2),
+    ]
+    X = metadata_features(forms, meta)
+    row = dict(zip(META_NAMES, X[0], strict=True))
+    # the mean over the row's two papers
+    assert row["cell_msc"] == 0.5 and row["cell_blood"] == 0.5 and row["meta_unknown"] == 0.0
+    assert X[1, -1] == 1.0 and X[1, :-1].sum() == 0.0
+
+
+def synthetic_viability(
+    n_groups: int = 20, per_group: int = 6, seed: int = 0
+) -> tuple[list, np.ndarray, list]:
+    """Formulations whose viability depends on DMSO and sucrose, plus a per-paper offset (noise)."""
+    rng = np.random.default_rng(seed)
+    forms, groups = [], []
+    for g in range(n_groups):
+        offset = rng.normal(0, 3)
+        for j in range(per_group):
+            dmso, suc = rng.choice([0.0, 0.7, 1.4]), rng.choice([0.0, 0.1])
+            amounts = tuple((s, a, "M") for s, a in (("dmso", dmso), ("sucrose", suc)) if a > 0)
+            v = float(np.clip(30 + 35 * (dmso > 0) + 10 * (suc > 0) + offset + rng.normal(0, 3), 0, 100))
+            forms.append(Formulation(f"{g}-{j}", v, amounts, (f"10.1/p{g}",), len(forms)))
+            groups.append(f"paper-{g}")
+    return forms, np.array([f.viability for f in forms]), groups
+
+
+def test_grouped_cv_never_splits_a_group_and_predicts_every_row_once() -> None:
+    forms, y, groups = synthetic_viability()
+    seen: list[tuple[set, set]] = []
+
+    def recording(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        seen.append(({groups[i] for i in train}, {groups[i] for i in test}))
+        return np.full(len(test), float(np.mean(y[train]))), {}
+
+    run = grouped_cv(y, groups, recording, n_splits=5, seed=3)
+    assert len(seen) == 5 and all(not (tr & te) for tr, te in seen)
+    assert sum(run.fold_test_sizes) == len(y) and not np.isnan(run.predictions).any()
+    mean_run = grouped_cv(y, groups, baseline_predictor(y, "mean"), n_splits=5, seed=3)
+    assert run.mae == pytest.approx(mean_run.mae)
+    # different seeds regroup the papers into different folds
+    other = grouped_cv(y, groups, baseline_predictor(y, "mean"), n_splits=5, seed=4)
+    assert not np.allclose(other.predictions, mean_run.predictions)
+
+
+def test_protocol_models_beat_the_mean_when_the_protocol_matters() -> None:
+    forms, y, groups = synthetic_viability()
+    X, _names = protocol_features(forms)
+    mean_mae = grouped_cv(y, groups, baseline_predictor(y, "mean"), seed=0).mae
+    median_mae = grouped_cv(y, groups, baseline_predictor(y, "median"), seed=0).mae
+    assert median_mae > 10  # the trivial baselines are far off on this data
+    for kind in ("ridge", "rf", "gbm"):
+        run = grouped_cv(y, groups, model_predictor(kind, X, y, groups, seed=0), seed=0)
+        # noise is 3 % points per row plus 3 per paper: a model that learned the protocol effects lands
+        # near that, far below the mean predictor
+        assert run.mae < 0.4 * mean_mae, kind
+        if kind == "ridge":
+            assert all(c["alpha"] in RIDGE_ALPHAS for c in run.chosen) and len(run.chosen) == 5
+    # on labels with no relation to the inputs, ridge with nested alpha does not beat the mean by much
+    shuffled = np.random.default_rng(1).permutation(y)
+    noise = grouped_cv(shuffled, groups, model_predictor("ridge", X, shuffled, groups, seed=0), seed=0).mae
+    base = grouped_cv(shuffled, groups, baseline_predictor(shuffled, "mean"), seed=0).mae
+    assert noise > 0.9 * base
+
+
+def test_nested_selection_chooses_inside_the_training_fold() -> None:
+    forms, y, groups = synthetic_viability()
+    X, _names = protocol_features(forms)
+    useless = np.random.default_rng(5).normal(size=(len(y), 3))  # features unrelated to viability
+    candidates = {"protocol/ridge": ("ridge", X), "noise/ridge": ("ridge", useless)}
+    run = grouped_cv(y, groups, selecting_predictor(candidates, y, groups, seed=0), seed=0)
+    # the informative candidate wins the inner CV in every outer fold, and the outer MAE matches it
+    assert [c["selected"] for c in run.chosen] == ["protocol/ridge"] * 5
+    direct = grouped_cv(y, groups, model_predictor("ridge", X, y, groups, seed=0), seed=0)
+    assert run.mae == pytest.approx(direct.mae, rel=0.05)
