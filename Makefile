@@ -23,8 +23,15 @@ lint: $(STAMP)
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
+# Two passes: most tests over TEST_WORKERS processes (pytest-xdist; each test file stays on one worker,
+# so its module fixtures are built once), then the timing-sensitive ones (marked `serial`) alone, so
+# that a neighbouring test cannot make them miss their bounds.
+TEST_WORKERS ?= 2
 pytest: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
+	@QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not serial" tests; \
+	parallel=$$?; QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m serial tests; serial=$$?; \
+	echo "pytest: parallel pass exit $$parallel, serial pass exit $$serial"; \
+	test $$parallel -eq 0 && test $$serial -eq 0
 
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint contracts pytest
