@@ -540,7 +540,12 @@ def _candidate_features(model: Any, X: np.ndarray, y: np.ndarray, names: list[st
             final_step(model.ensemble.member("lgbm")), model.feature_names, IMPORTANCE_CANDIDATES
         )
     with np.errstate(invalid="ignore", divide="ignore"):
-        Xc = np.nan_to_num(X - np.nanmean(X, axis=0))
+        # An all-NaN column (a descriptor no held-out row has) gets mean 0 instead of a warning; it
+        # then correlates with nothing, which is the truth.
+        finite = np.isfinite(X)
+        means = np.divide(np.where(finite, X, 0.0).sum(axis=0), finite.sum(axis=0),
+                          out=np.zeros(X.shape[1]), where=finite.any(axis=0))
+        Xc = np.nan_to_num(X - means)
         yc = y - y.mean()
         corr = np.abs(Xc.T @ yc) / (np.linalg.norm(Xc, axis=0) * np.linalg.norm(yc) + 1e-12)
     order = np.argsort(-np.nan_to_num(corr), kind="stable")[:IMPORTANCE_CANDIDATES]
