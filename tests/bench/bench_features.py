@@ -232,6 +232,21 @@ def warm_run(workers: int, fn: Callable[[ProcessPoolExecutor], Any]) -> tuple[fl
     return wall, cpu, result
 
 
+def pool_figures(
+    t_one: float, cpu_one: float, one: Any, t_pool: float, cpu_pool: float, pooled_result: Any, workers: int
+) -> dict[str, Any]:
+    """Wall and CPU of one pool run against one core, and whether it gave the very same matrix and failures."""
+    return {
+        "wall_s": round(t_pool, 3),
+        "cpu_s_all_processes": round(cpu_pool, 3),
+        "speedup_wall": round(t_one / t_pool, 2),
+        "pool_cpu_overhead": round(cpu_pool / cpu_one, 3),
+        "projected_speedup_on_idle_cores": round(cpu_one / (cpu_pool / workers), 2),
+        "matrices_equal": bool(np.array_equal(one.values, pooled_result.values, equal_nan=True))
+        and one.failures == pooled_result.failures,
+    }
+
+
 def bench_full(smiles: list[str], workers: int) -> dict[str, Any]:
     subset = smiles[:FULL_N]
     load_before = load_average()
@@ -248,24 +263,8 @@ def bench_full(smiles: list[str], workers: int) -> dict[str, Any]:
         "load_average_before": load_before,
         "load_average_after": load_average(),
         "one_core": {"wall_s": round(t_one, 3), "cpu_s": round(cpu_one, 3)},
-        "pool_incl_startup": {
-            "wall_s": round(t_cold, 3),
-            "cpu_s_all_processes": round(cpu_cold, 3),
-            "speedup_wall": round(t_one / t_cold, 2),
-            "pool_cpu_overhead": round(cpu_cold / cpu_one, 3),
-            "projected_speedup_on_idle_cores": round(cpu_one / (cpu_cold / workers), 2),
-            "matrices_equal": bool(np.array_equal(one.values, cold.values, equal_nan=True))
-            and one.failures == cold.failures,
-        },
-        "warm_pool": {
-            "wall_s": round(t_warm, 3),
-            "cpu_s_all_processes": round(cpu_warm, 3),
-            "speedup_wall": round(t_one / t_warm, 2),
-            "pool_cpu_overhead": round(cpu_warm / cpu_one, 3),
-            "projected_speedup_on_idle_cores": round(cpu_one / (cpu_warm / workers), 2),
-            "matrices_equal": bool(np.array_equal(one.values, warm.values, equal_nan=True))
-            and one.failures == warm.failures,
-        },
+        "pool_incl_startup": pool_figures(t_one, cpu_one, one, t_cold, cpu_cold, cold, workers),
+        "warm_pool": pool_figures(t_one, cpu_one, one, t_warm, cpu_warm, warm, workers),
         "pool_start": starts,
         "goal_speedup": 1.8,
     }
