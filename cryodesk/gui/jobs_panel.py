@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSplitter,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionProgressBar,
@@ -264,8 +265,15 @@ class JobsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(buttons)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self._build_breaker_box())
+        # A splitter, so that in a short bottom dock the jobs keep most of the height (the breaker box
+        # used to take half of it and left one job row visible) and the user can move the line.
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self._build_breaker_box())
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        layout.addWidget(self.splitter, 1)
         self.last_dialog: QDialog | None = None
 
         self.slot = TaskSlot("jobs", parent=self)
@@ -297,6 +305,7 @@ class JobsPanel(QWidget):
         self.breaker_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.breaker_table.verticalHeader().setVisible(False)
         self.breaker_table.setMaximumHeight(120)
+        self.breaker_table.setMinimumHeight(56)  # header and one service: the jobs get the rest
         header = self.breaker_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(len(BREAKER_HEADERS) - 1, QHeaderView.ResizeMode.Stretch)
