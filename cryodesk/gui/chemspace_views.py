@@ -30,7 +30,7 @@ from cryodesk.engine.service import Workbench
 from cryodesk.engine.views import ClusterTable, IdSubset, ScaffoldGroup, clusters, scaffolds
 from cryodesk.gui.depiction import DepictionCache
 from cryodesk.gui.molecule_table import SMILES_ROLE, StructureDelegate
-from cryodesk.gui.worker import UNKNOWN_TOTAL, ProgressFn, TaskSlot
+from cryodesk.gui.worker import ProgressFn, TaskSlot, show_progress
 
 WorkbenchRef = Callable[[], Workbench]
 ROW_HEIGHT = 72
@@ -116,11 +116,7 @@ class _ChemSpaceView(QWidget):
             self.progress.setRange(0, 0)
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
-        if total == UNKNOWN_TOTAL or total <= 0:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(done, total))
+        show_progress(self.progress, done, total)
         if message:
             self.caption.setText(message + "…")
 

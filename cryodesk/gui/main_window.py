@@ -89,7 +89,7 @@ from cryodesk.gui.row_lists import RowListPanel, ask_list_name
 from cryodesk.gui.scatter_view import ScatterPlotView
 from cryodesk.gui.selection_hub import SelectionHub
 from cryodesk.gui.structure_query import StructureQueryPanel
-from cryodesk.gui.worker import UNKNOWN_TOTAL, ProgressFn, TaskSlot
+from cryodesk.gui.worker import ProgressFn, TaskSlot, show_progress
 from cryodesk.store import PROJECT_SUFFIX, CompoundRow
 
 log = logging.getLogger(__name__)
@@ -170,11 +170,7 @@ class EngineActivity(QWidget):
         self.setVisible(True)
 
     def report(self, done: int, total: int, message: str) -> None:
-        if total == UNKNOWN_TOTAL or total <= 0:
-            self.bar.setRange(0, 0)
-        else:
-            self.bar.setRange(0, total)
-            self.bar.setValue(min(done, total))
+        show_progress(self.bar, done, total)
         self.label.setText(f"{self.title}: {message}" if message else self.title)
 
     def end(self) -> None:

@@ -54,7 +54,7 @@ from cryodesk.engine.mixture_design import (
 )
 from cryodesk.engine.service import Workbench
 from cryodesk.engine.views import MixtureReport
-from cryodesk.gui.theme import plot_colours
+from cryodesk.gui.theme import plot_colours, style_plot
 from cryodesk.gui.undo import (
     AddComponentCommand,
     DraftHolder,
@@ -127,17 +127,6 @@ def plot_tg_curve(plot: Any, report: MixtureReport, label: str | None = None) ->
     plot.addItem(text)
     plot.setXRange(0, 1, padding=0.02)
     plot.setYRange(float(np.min(curve.lower95_K)) - 5, float(np.max(curve.upper95_K)) + 5, padding=0)
-
-
-def style_plot(plot: Any) -> None:
-    import pyqtgraph as pg
-
-    colours = plot_colours()
-    plot.setBackground(colours.background)
-    for axis in ("left", "bottom"):
-        ax = plot.getPlotItem().getAxis(axis)
-        ax.setPen(pg.mkPen(colours.foreground))
-        ax.setTextPen(pg.mkPen(colours.foreground))
 
 
 class InteractionGraphView(QWidget):

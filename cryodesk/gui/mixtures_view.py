@@ -48,7 +48,8 @@ from cryodesk.engine.views import (
     mixture_status_kind,
     mixture_statuses,
 )
-from cryodesk.gui.mixture_designer import MixtureDesigner, plot_tg_curve, style_plot
+from cryodesk.gui.mixture_designer import MixtureDesigner, plot_tg_curve
+from cryodesk.gui.theme import style_plot
 from cryodesk.gui.worker import ProgressFn, TaskSlot
 
 WorkbenchRef = Callable[[], Workbench]

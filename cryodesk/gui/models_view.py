@@ -54,8 +54,8 @@ from cryodesk.engine.training import TrainRequest
 from cryodesk.gui.job_process import run_in_process
 from cryodesk.gui.monitor_panel import MonitorPanel
 from cryodesk.gui.selection_hub import SelectionHub
-from cryodesk.gui.theme import plot_colours
-from cryodesk.gui.worker import UNKNOWN_TOTAL, ProgressFn, TaskSlot
+from cryodesk.gui.theme import plot_colours, style_plot
+from cryodesk.gui.worker import ProgressFn, TaskSlot, show_progress
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +121,7 @@ class _HorizontalBars(QWidget):
         import pyqtgraph as pg
 
         colours = plot_colours()
-        self.plot.setBackground(colours.background)
-        for axis in ("left", "bottom"):
-            ax = self.plot.getPlotItem().getAxis(axis)
-            ax.setPen(pg.mkPen(colours.foreground))
-            ax.setTextPen(pg.mkPen(colours.foreground))
+        style_plot(self.plot)
         self.bars.setOpts(brush=pg.mkBrush(*colours.points), pen=pg.mkPen(None))
 
 
@@ -346,11 +342,7 @@ class ModelsView(QWidget):
 
         colours = plot_colours()
         for plot in (self.perf_plot, self.strip_plot):
-            plot.setBackground(colours.background)
-            for axis in ("left", "bottom"):
-                ax = plot.getPlotItem().getAxis(axis)
-                ax.setPen(pg.mkPen(colours.foreground))
-                ax.setTextPen(pg.mkPen(colours.foreground))
+            style_plot(plot)
         for points in (self.points, self.strip_points):
             points.setBrush(pg.mkBrush(*colours.points))
             points.setPen(pg.mkPen(None))
@@ -749,11 +741,7 @@ class ModelsView(QWidget):
         self._update_buttons()
 
     def _on_train_progress(self, done: int, total: int, message: str) -> None:
-        if total == UNKNOWN_TOTAL or total <= 0:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(done, total))
+        show_progress(self.progress, done, total)
         if message:
             self.status.setText(message)
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from cryodesk.engine.prediction import MIN_ROWS_FOR_DRIFT
-from cryodesk.gui.theme import plot_colours
+from cryodesk.gui.theme import plot_colours, style_plot
 
 OK_STYLE = "QLabel { color: white; background: #2f9e44; border-radius: 3px; padding: 2px 6px; }"
 ALERT_STYLE = "QLabel { color: white; background: #c92a2a; border-radius: 3px; padding: 2px 6px; }"
@@ -93,11 +93,7 @@ class MonitorPanel(QGroupBox):
         import pyqtgraph as pg
 
         colours = plot_colours()
-        self.histogram.setBackground(colours.background)
-        for axis in ("left", "bottom"):
-            ax = self.histogram.getPlotItem().getAxis(axis)
-            ax.setPen(pg.mkPen(colours.foreground))
-            ax.setTextPen(pg.mkPen(colours.foreground))
+        style_plot(self.histogram)
         self.bars.setOpts(brush=pg.mkBrush(*colours.points), pen=pg.mkPen(None))
 
     def clear(self) -> None:

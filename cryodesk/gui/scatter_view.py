@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from cryodesk.engine.service import Workbench
 from cryodesk.engine.views import PlotData, TableColumn, plot_data, unit_label
 from cryodesk.gui.selection_hub import SelectionHub
-from cryodesk.gui.theme import plot_colours
+from cryodesk.gui.theme import plot_colours, style_plot
 from cryodesk.gui.worker import ProgressFn, TaskSlot
 
 WorkbenchRef = Callable[[], Workbench]
@@ -161,11 +161,7 @@ class ScatterPlotView(QWidget):
         import pyqtgraph as pg
 
         colours = plot_colours()
-        self.plot.setBackground(colours.background)
-        for axis in ("left", "bottom"):
-            ax = self.plot.getPlotItem().getAxis(axis)
-            ax.setPen(pg.mkPen(colours.foreground))
-            ax.setTextPen(pg.mkPen(colours.foreground))
+        style_plot(self.plot)
         self.points.setBrush(pg.mkBrush(*colours.points))
         self.points.setPen(pg.mkPen(None))
         self.highlight.setBrush(pg.mkBrush(colours.highlight))

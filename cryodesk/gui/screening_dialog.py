@@ -54,7 +54,7 @@ from cryodesk.engine.screening import (
 )
 from cryodesk.engine.service import Workbench
 from cryodesk.gui.job_process import run_in_process
-from cryodesk.gui.worker import UNKNOWN_TOTAL, ProgressFn, TaskSlot
+from cryodesk.gui.worker import ProgressFn, TaskSlot, show_progress
 
 NO_PROFILE = "(none: rank by the first model's value)"
 LIBRARY_FILTER = "Structure libraries (*.smi *.smiles *.txt *.sdf *.sd *.gz);;All files (*)"
@@ -334,12 +334,9 @@ class ScreeningDialog(QDialog):
         self._validate()
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
-        if total == UNKNOWN_TOTAL or total <= 0:
-            self.progress.setRange(0, 0)
+        if not show_progress(self.progress, done, total):
             self.status.setText(message or "Screening…")
             return
-        self.progress.setRange(0, total)
-        self.progress.setValue(min(done, total))
         self._meter.update(done)
         parts = [f"{done:,} of ~{total:,} records"]
         if self._meter.rate is not None:

@@ -8,6 +8,7 @@ main window asks the engine for light-on-dark depictions in the dark theme.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
@@ -90,3 +91,15 @@ def is_dark() -> bool:
 
 def plot_colours() -> PlotColours:
     return _DARK_PLOT if is_dark() else _LIGHT_PLOT
+
+
+def style_plot(plot: Any) -> None:
+    """Give a pyqtgraph PlotWidget the current palette's background and axis colours."""
+    import pyqtgraph as pg  # heavy; only views that draw plots load it
+
+    colours = plot_colours()
+    plot.setBackground(colours.background)
+    for axis in ("left", "bottom"):
+        ax = plot.getPlotItem().getAxis(axis)
+        ax.setPen(pg.mkPen(colours.foreground))
+        ax.setTextPen(pg.mkPen(colours.foreground))

@@ -38,6 +38,19 @@ PROGRESS_DELIVERY_MS = 200
 _QT_INT_MAX = 2**31 - 1
 
 
+def show_progress(bar: Any, done: int, total: int) -> bool:
+    """Put a task's progress on a QProgressBar; an unknown total makes it a busy indicator.
+
+    Returns whether the total was known (callers word their caption differently).
+    """
+    if total == UNKNOWN_TOTAL or total <= 0:
+        bar.setRange(0, 0)
+        return False
+    bar.setRange(0, total)
+    bar.setValue(min(done, total))
+    return True
+
+
 @dataclass(slots=True)
 class ProgressThrottle:
     """Decides whether a progress report would change what the user sees.
