@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QEvent, QObject, QTimer
 
 from cryodesk.engine.service import Workbench
@@ -144,6 +145,7 @@ def _click_header(qtbot, window: MainWindow, key: str) -> float:
     return time.perf_counter() - start
 
 
+@pytest.mark.serial  # bounds the GUI thread's busy time: run alone, after the parallel pass
 def test_100k_rows_sort_and_filter_by_the_engine(qtbot, big_project: Path) -> None:
     from PySide6.QtCore import Qt
 
