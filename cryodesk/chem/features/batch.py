@@ -16,6 +16,7 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from cryodesk.chem.features.fingerprints import FingerprintSpec, unpack_bits
 from cryodesk.chem.features.parsing import Structure, parse_structure, quiet_rdkit
@@ -175,7 +176,10 @@ def _run_chunk(
     step = len(items) if is_fingerprint else _DESCRIPTOR_BATCH
     # Descriptor code logs warnings per molecule ("not removing hydrogen atom without neighbors");
     # in a batch they are noise, and real errors come back as exceptions or parse reasons.
-    with quiet_rdkit():
+    # numpy's BLAS is held to one thread: the descriptors' matrices are tiny, and OpenBLAS's
+    # thread hand-off made the full RDKit list 2-2.4x slower on one core (tests/bench/bench_features.py
+    # measures both); parallelism comes from the worker processes instead.
+    with quiet_rdkit(), threadpool_limits(limits=1, user_api="blas"):
         for start in range(0, len(items), max(1, step)):
             _run_batch(compute, is_fingerprint, num_threads, items, start, start + step, block, failures)
     failures.sort()

@@ -135,3 +135,38 @@ def test_bad_rows_give_rdkit_reasons_without_stderr_noise(capfd: pytest.CaptureF
     assert reasons[0].startswith("SMILES syntax error: unclosed ring")
     assert reasons[2].startswith("sanitization failed: Can't kekulize")
     assert "Parse Error" not in capfd.readouterr().err
+
+
+def test_featurising_holds_blas_to_one_thread_and_gives_the_callers_threads_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Descriptor code sees one BLAS thread (tiny matrices; OpenBLAS's hand-off made the full RDKit
+    list 2x slower); the caller's setting (a model's fit) is back after the call and between chunks."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from cryodesk.chem.features import sets
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    inside: list[list[int]] = []
+    between: list[list[int]] = []
+
+    def heavy_atoms_seeing_blas(mols: list[Chem.Mol], num_threads: int) -> tuple[np.ndarray, list]:
+        inside.append(blas_threads())
+        return np.array([[m.GetNumHeavyAtoms()] for m in mols], np.float64), []
+
+    probe = sets.FeatureSet("blas_probe", 1, ("heavy_atoms",), heavy_atoms_seeing_blas)
+    monkeypatch.setitem(sets._REGISTRY, probe.name, probe)  # a plug-in set, removed after the test
+    smiles = ["OCC(O)CO", "CS(C)=O", "C1CCCCC1"] * 30
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        result = featurize(
+            smiles, "blas_probe", chunk_size=30, progress=lambda d, t: between.append(blas_threads())
+        )
+        after = blas_threads()
+    assert before and all(n == 2 for n in before), "needs numpy with a BLAS that threadpoolctl sees"
+    assert result.values[:3, 0].tolist() == [6.0, 4.0, 6.0]
+    assert inside and all(threads and all(n == 1 for n in threads) for threads in inside)
+    assert len(between) == 3 and all(threads == before for threads in between)
+    assert after == before
