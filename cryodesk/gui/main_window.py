@@ -57,6 +57,7 @@ from PySide6.QtWidgets import (
 from cryodesk import APP_NAME
 from cryodesk.domain import CryoDeskError, JobState
 from cryodesk.engine import views
+from cryodesk.engine.features import close_feature_pools, warm_feature_pool
 from cryodesk.engine.file_import import FileImportParams
 from cryodesk.engine.jobs import JobOutcome
 from cryodesk.engine.service import Workbench
@@ -233,6 +234,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.wb = workbench
         self._shut_down = False
+        self._features_warming = False  # the shared feature workers were asked to start
         self._job_kind: str | None = None
         self._job_id: int | None = None  # the engine job a "resume" runs (its Cancel goes through the record)
         self._keep_position = False  # whether the running search is a refresh (keep the scroll position)
@@ -323,6 +325,11 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.scaffolds_dock, self.jobs_dock)
         self.detail_dock.raise_()
         self.scatter_dock.raise_()
+
+        # Clusters and similarity search fingerprint the whole library: the shared feature workers
+        # start when one of them is first shown, so its first run does not pay their start-up.
+        for dock in (self.clusters_dock, self.query_dock):
+            dock.visibilityChanged.connect(self._warm_features_when_shown)
 
         self._build_search_box()
         self._build_actions()
@@ -1339,6 +1346,13 @@ class MainWindow(QMainWindow):
         self.molecule_extras.shutdown()
         self._stop_tasks()
         self.wb.close()
+        close_feature_pools()
+
+    def _warm_features_when_shown(self, visible: bool) -> None:
+        if visible and not self._features_warming and not self._shut_down:
+            self._features_warming = True
+            # Starting processes takes a few ms per worker: off the GUI thread.
+            QThreadPool.globalInstance().start(lambda: warm_feature_pool(wait=False))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A running job is cancelled, not waited for: jobs are resumable, so nothing is lost by quitting.

@@ -195,3 +195,39 @@ class _open:
 
     def __exit__(self, *exc: object) -> None:
         self.wb.close()
+
+
+def test_showing_clusters_starts_the_feature_workers_and_closing_the_window_stops_them(
+    qtbot, open_window, seeded_project: Path
+) -> None:
+    """The clusters view fingerprints the whole library on the shared pool: its workers start when the
+    view is first shown (not at launch), and the window's shutdown stops them."""
+    import os
+
+    from cryodesk.engine.executor import available_cpus
+    from cryodesk.engine.features import close_feature_pools, feature_pool
+
+    if available_cpus() <= 1:
+        return  # one core: featurisation runs in-process and there is no pool to start
+    close_feature_pools()
+    window = open_window(Workbench.open(seeded_project))
+    pool = feature_pool()
+    assert not pool.started, "the feature workers must not start with the window"
+    window.clusters_dock.raise_()
+    qtbot.waitUntil(lambda: pool.started, timeout=TIMEOUT)
+    assert pool.warm(wait=True, timeout=120), "the workers started but never became ready"
+    pids = sorted(pool._pool._processes)  # the live worker processes
+    assert len(pids) == available_cpus()
+
+    window.close()
+    assert not pool.started
+    for pid in pids:  # joined: no worker outlives the window
+        qtbot.waitUntil(lambda pid=pid: not os.path.exists(f"/proc/{pid}") or _zombie(pid), timeout=TIMEOUT)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
