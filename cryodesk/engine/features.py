@@ -151,11 +151,10 @@ class FeatureService:
 
         fs = get_feature_set(feature_set)
         dtype, width = _layout(fs)
-        wanted = np.asarray(
-            sorted(set(compound_ids))
+        wanted = (
+            np.unique(np.asarray(compound_ids, np.int64))
             if compound_ids is not None
-            else [cid for cid, _ in self.project.compounds.smiles_by_id()],
-            np.int64,
+            else self.project.compounds.ids_ascending()
         )
         cached_ids, cached = self.project.features.read(fs.name, fs.version, dtype, width, wanted)
         missing = np.setdiff1d(wanted, cached_ids)

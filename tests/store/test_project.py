@@ -243,3 +243,23 @@ def test_row_lists_and_view_state(project: Project) -> None:
 
 def test_migrate_is_a_no_op_on_a_current_file(project: Project) -> None:
     assert migrate(project.db) == SCHEMA_VERSION
+
+
+def test_feature_cache_reads_one_matrix_in_id_order_and_skips_rows_of_the_wrong_size(project: Project) -> None:
+    import numpy as np
+
+    keys = ["AAAAAAAAAAAAAA-UHFFFAOYSA-N", "BBBBBBBBBBBBBB-UHFFFAOYSA-N", "CCCCCCCCCCCCCC-UHFFFAOYSA-N"]
+    for key, smiles in zip(keys, ["C", "CC", "CCC"], strict=True):
+        project.compounds.upsert_many([Compound(key, smiles, "InChI=1S/x", "", "test")])
+    ids = project.compounds.ids_ascending()
+    assert ids.dtype == np.int64 and ids.tolist() == sorted(ids.tolist()) and len(ids) == 3
+    rows = {int(ids[0]): np.array([1.5, 2.5], np.float32), int(ids[2]): np.array([3.5, -1.0], np.float32)}
+    # written out of order, plus one row of another width (a foreign or truncated row)
+    project.features.put_many("toy", "1", [(cid, v.tobytes()) for cid, v in reversed(rows.items())])
+    project.features.put_many("toy", "1", [(int(ids[1]), b"\x00" * 4)])
+    got_ids, matrix = project.features.read("toy", "1", "float32", 2)
+    assert got_ids.tolist() == [int(ids[0]), int(ids[2])]
+    np.testing.assert_array_equal(matrix, np.stack(list(rows.values())))
+    only, part = project.features.read("toy", "1", "float32", 2, [int(ids[2])])
+    assert only.tolist() == [int(ids[2])] and part.tolist() == [[3.5, -1.0]]
+    assert project.features.read("toy", "2", "float32", 2)[0].size == 0  # another version: nothing
