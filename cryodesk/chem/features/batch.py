@@ -12,11 +12,11 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Protocol, TypeVar
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from cryodesk.chem.features.fingerprints import FingerprintSpec, unpack_bits
 from cryodesk.chem.features.parsing import Structure, parse_structure, quiet_rdkit
@@ -164,6 +164,13 @@ def _to_float32(values: np.ndarray) -> np.ndarray:
 _DESCRIPTOR_BATCH = 32
 
 
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    # Scanning the loaded libraries costs ~4 ms, once per process; a limit on the cached controller
+    # costs ~0.04 ms, which a one-molecule prediction can afford.
+    return ThreadpoolController()
+
+
 def _run_chunk(
     compute: ComputeFn, width: int, is_fingerprint: bool, num_threads: int, items: Sequence[Structure]
 ) -> tuple[np.ndarray, Failures]:
@@ -179,7 +186,7 @@ def _run_chunk(
     # numpy's BLAS is held to one thread: the descriptors' matrices are tiny, and OpenBLAS's
     # thread hand-off made the full RDKit list 2-2.4x slower on one core (tests/bench/bench_features.py
     # measures both); parallelism comes from the worker processes instead.
-    with quiet_rdkit(), threadpool_limits(limits=1, user_api="blas"):
+    with quiet_rdkit(), _blas_controller().limit(limits=1, user_api="blas"):
         for start in range(0, len(items), max(1, step)):
             _run_batch(compute, is_fingerprint, num_threads, items, start, start + step, block, failures)
     failures.sort()
