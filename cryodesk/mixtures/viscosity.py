@@ -8,7 +8,8 @@ measured pure, a structure prior for liquids never seen; water, which the data s
 from its published Vogel equation. A model of the model layer (:mod:`cryodesk.ml`) then learns the excess
 over ideal mixing from permutation-invariant features of the pair (the two liquids in slots ordered by
 their pure viscosity, composition-weighted descriptors and mismatches, and the graph's knowledge: each
-liquid's fitted G with other partners and with the partners most like the other liquid). Training
+liquid's fitted G with other partners, and the whole Redlich–Kister excess curves of the partners
+most like the other liquid, evaluated at the row's composition). Training
 features are cross-fitted over grouped inner folds so that training rows look like unseen pairs.
 Mixtures of more components combine their binaries by the multicomponent Grunberg–Nissan rule.
 
@@ -441,7 +442,7 @@ def train_viscosity_model(
     keys = np.array(["+".join(r.pair) for r in rows], dtype=object)
     ds = Dataset(X, y, gn_feature_names(use_graph), "regression", keys,
                  task_names=("log10_viscosity_excess_over_ideal",), groups=keys, feature_set="mixture-viscosity-gn",
-                 feature_version="2" + ("+graph" if use_graph else ""), name=name)  # fmt: skip
+                 feature_version="3" + ("+graph" if use_graph else ""), name=name)  # fmt: skip
     config = config or TrainConfig(members=("lgbm",), n_folds=3, domain="knn", params={"lgbm": DEFAULT_LGBM})
     trained = train_model(ds, config)  # type: ignore[arg-type]
     water_model = _train_water_model(ds, use_graph, config)

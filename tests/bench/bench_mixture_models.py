@@ -101,7 +101,64 @@ def _viscosity_config() -> object:
     return TrainConfig(members=("lgbm",), n_folds=2, domain="none", n_jobs=1, params={"lgbm": DEFAULT_LGBM})
 
 
-def bench_viscosity(limit: int | None, folds: int, ablation: bool) -> dict[str, object]:
+def _viscosity_breakdown(
+    rows: list, y: np.ndarray, pred: np.ndarray, measured: np.ndarray, water: np.ndarray
+) -> dict[str, object]:
+    """MAE/RMSE of one prediction vector by row category and by temperature distance from 298 K."""
+    n_live = np.array([len(r.pair) for r in rows])
+    binary = n_live == 2
+    temps = np.array([r.T for r in rows])
+    categories = {
+        "pure_liquids": n_live == 1,
+        "binaries_both_measured_pure": binary & measured & ~water,
+        "binaries_some_not_measured_pure": binary & ~measured & ~water,
+        "water_binaries_partner_measured_pure": water & measured,
+        "water_binaries_partner_not_measured_pure": water & ~measured,
+    }
+    by_category = {k: _scores(y[m], pred[m]) for k, m in categories.items() if m.any()}
+    by_temperature = {}
+    for low, high in ((0, 5), (5, 20), (20, 40), (40, 80), (80, 1000)):
+        dist = np.abs(temps - 298.15)
+        for name, m in (("pure", n_live == 1), ("binary", binary), ("water", water)):
+            sel = m & (dist >= low) & (dist < high)
+            if sel.any():
+                by_temperature[f"{name}_dT_{low}-{high}K"] = _scores(y[sel], pred[sel])
+    return {"by_category": by_category, "by_temperature_distance": by_temperature}
+
+
+def _water_parts(model: object, rows: list, test: np.ndarray, water: np.ndarray, out: np.ndarray) -> None:
+    """Ideal, global-model excess and aqueous-specialist excess of the fold's aqueous test binaries."""
+    from cryodesk.mixtures.viscosity import viscosity_gn_matrix
+    from cryodesk.mixtures.viscosity_gn import normalised_components
+
+    idx = np.asarray(test)[water[test]]
+    if not idx.size or model.water_model is None:  # type: ignore[attr-defined]
+        return
+    items = [(normalised_components(rows[i].components), float(rows[i].T)) for i in idx]
+    X, ideal = viscosity_gn_matrix(model.system, items, model.use_graph)  # type: ignore[attr-defined]
+    out[idx, 0] = ideal
+    out[idx, 1] = model.model.predict(X).value  # type: ignore[attr-defined]
+    out[idx, 2] = model.water_model.predict(X).value  # type: ignore[attr-defined]
+
+
+def _water_weight_sweep(y: np.ndarray, parts: np.ndarray, water: np.ndarray) -> dict[str, object]:
+    """Water-binary MAE/RMSE for specialist weights 0 (global model only) … 1 (specialist only)."""
+    m = water & ~np.isnan(parts[:, 2])
+    if not m.any():
+        return {}
+    return {
+        f"specialist_weight_{w:.2f}": _scores(y[m], parts[m, 0] + (1 - w) * parts[m, 1] + w * parts[m, 2])
+        for w in (0.0, 0.25, 0.5, 0.75, 1.0)
+    }
+
+
+def bench_viscosity(
+    limit: int | None,
+    folds: int,
+    ablation: bool,
+    fold_seed: int = 0,
+    save_predictions: Path | None = None,
+) -> dict[str, object]:
     from cryodesk.mixtures.viscosity import (
         DEFAULT_LGBM,
         WATER_INCHIKEY,
@@ -117,7 +174,7 @@ def bench_viscosity(limit: int | None, folds: int, ablation: bool) -> dict[str, 
     load_s = time.perf_counter() - t0
     y = np.array([r.log10_cp for r in rows])
     groups = ["+".join(r.pair) for r in rows]
-    split = group_kfold(groups, folds, seed=0)
+    split = group_kfold(groups, folds, seed=fold_seed)
     variants = (("graph_model", True), ("no_graph_model", False)) if ablation else (("graph_model", True),)
     preds = {k: np.full(len(rows), np.nan) for k in (*(v[0] for v in variants), "old_plan_baseline")}
     config = _viscosity_config()
@@ -125,20 +182,27 @@ def bench_viscosity(limit: int | None, folds: int, ablation: bool) -> dict[str, 
     water = np.array([WATER_INCHIKEY in r.pair for r in rows]) & (n_live == 2)
     # rows whose every liquid was measured pure in the training fold (or is water, the reference)
     measured = np.zeros(len(rows), bool)
-    fold_seconds, edges, per_fold = [], [], []
+    fold_seconds, fit_seconds, edges, per_fold = [], [], [], []
+    water_parts = np.full((len(rows), 3), np.nan)  # ideal, global excess, specialist excess
     for k, fold in enumerate(split):
         start = time.perf_counter()
         train = [rows[i] for i in fold.train]
         test = [rows[i] for i in fold.test]
         for label, graph in variants:
+            fit_start = time.perf_counter()
             model = train_viscosity_model(train, descriptors, use_graph=graph, config=config, seed=0)
+            if graph:
+                fit_seconds.append(round(time.perf_counter() - fit_start, 1))
             preds[label][fold.test] = model.predict_rows(test)[0]
+            if graph:
+                _water_parts(model, rows, fold.test, water, water_parts)
             if graph:
                 edges.append(model.featurizer.graph.number_of_edges)  # type: ignore[union-attr]
                 system = model.system
                 measured[fold.test] = [
                     all(
-                        (p := system.pure.get(key)) is not None and p.source in (SOURCE_MEASURED, SOURCE_REFERENCE)
+                        (p := system.pure.get(key)) is not None
+                        and p.source in (SOURCE_MEASURED, SOURCE_REFERENCE)
                         for key in rows[i].pair
                     )
                     for i in fold.test
@@ -158,7 +222,7 @@ def bench_viscosity(limit: int | None, folds: int, ablation: bool) -> dict[str, 
     out = {
         "data": info,
         "protocol": {
-            "outer": f"{folds}-fold GroupKFold (cryodesk.ml.group_kfold, seed 0) on the {len(rows)} published "
+            "outer": f"{folds}-fold GroupKFold (cryodesk.ml.group_kfold, seed {fold_seed}) on the {len(rows)} published "
             "training rows; group = the set of components, so no pair and no pure liquid is on both sides",
             "per_fold_fitting": "pure liquids, pair parameters, structure prior, graph edges and the model are "
             "fitted on the training fold only; training features cross-fitted over 5 inner GroupKFold folds "
@@ -174,13 +238,35 @@ def bench_viscosity(limit: int | None, folds: int, ablation: bool) -> dict[str, 
         "binaries": _subset_scores(y, preds, binary),
         "pure_liquids": _subset_scores(y, preds, n_live == 1),
         "binaries_both_liquids_measured_pure_in_training_fold": _subset_scores(y, preds, binary & measured),
-        "binaries_some_liquid_not_measured_pure_in_training_fold": _subset_scores(y, preds, binary & ~measured),
+        "binaries_some_liquid_not_measured_pure_in_training_fold": _subset_scores(
+            y, preds, binary & ~measured
+        ),
         "water_binaries_partner_measured_pure": _subset_scores(y, preds, water & measured),
+        "breakdown_graph_model": _viscosity_breakdown(rows, y, preds["graph_model"], measured, water),
         "per_fold": per_fold,
+        "water_mae_per_fold": [f["water_binaries"].get("graph_model", {}).get("mae") for f in per_fold],
         "graph_edges_per_fold": edges,
         "published_model_test_split": PUBLISHED,
-        "seconds": {"load": round(load_s, 1), "per_fold": fold_seconds},
+        "seconds": {
+            "load": round(load_s, 1),
+            "per_fold": fold_seconds,
+            "graph_model_fit_per_fold": fit_seconds,
+        },
     }
+    out["water_specialist_weight_sweep"] = _water_weight_sweep(y, water_parts, water)
+    if save_predictions is not None:
+        # per-row predictions for residual analysis (plain arrays, no pickle)
+        np.savez_compressed(
+            save_predictions,
+            y=y,
+            pred=preds["graph_model"],
+            T=np.array([r.T for r in rows]),
+            measured=measured,
+            water=water,
+            n_live=n_live,
+            row=np.array([r.row for r in rows]),
+            group=np.array(groups, dtype=str),
+        )
     g, b = out["overall"]["graph_model"]["mae"], out["overall"]["old_plan_baseline"]["mae"]
     out["gain_over_old_plan_overall_pct"] = round(100 * (b - g) / b, 1)
     if out["water_binaries"]:
@@ -198,6 +284,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--part", choices=("all", "viscosity", "viability", "graph"), default="all")
     ap.add_argument("--limit", type=int, default=None, help="viscosity: random subset of rows (smoke runs)")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument(
+        "--fold-seed",
+        type=int,
+        default=0,
+        help="viscosity: seed of the outer group_kfold (0 = reported protocol)",
+    )
+    ap.add_argument(
+        "--save-predictions", type=Path, default=None, help="viscosity: write per-row predictions (.npz)"
+    )
     ap.add_argument(
         "--viscosity-ablation", action="store_true", help="also train viscosity without graph terms"
     )
@@ -217,7 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.part in ("all", "viability"):
         result["viability"] = bench_viability(args.folds)
     if args.part in ("all", "viscosity"):
-        result["viscosity"] = bench_viscosity(args.limit, args.folds, args.viscosity_ablation)
+        result["viscosity"] = bench_viscosity(
+            args.limit, args.folds, args.viscosity_ablation, args.fold_seed, args.save_predictions
+        )
     result["machine"]["load_at_end"] = [round(x, 2) for x in os.getloadavg()]  # type: ignore[index]
     result["seconds_total"] = round(time.perf_counter() - start, 1)
     text = json.dumps(result, indent=2, default=str)

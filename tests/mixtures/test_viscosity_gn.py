@@ -24,6 +24,7 @@ from cryodesk.mixtures.viscosity_gn import (
     SOURCE_MEASURED,
     SOURCE_STRUCTURE,
     T_REF,
+    GNPriors,
     fit_gn_system,
     normalised_components,
 )
@@ -221,3 +222,83 @@ def test_aqueous_specialist_predicts_an_unseen_water_pair() -> None:
     truth_value = value(held_out, 0.5, 298.15)
     assert abs(pred["log10_cp"] - truth_value) < 0.06
     assert abs(pred["log10_cp"] - truth_value) < 0.5 * abs(pred["ideal_log10_cp"] - truth_value)
+
+
+def test_second_redlich_kister_term_is_recovered_and_changes_the_extrapolated_pure_value() -> None:
+    """A pair with a G2·(xa − xb)² term: the fit recovers G2, and without it D's endpoint is biased."""
+    g2 = {(A, D): 0.25, (B, D): -0.20, (C, D): 0.15}
+
+    def with_g2(components: list[tuple[str, float]], T: float) -> float:
+        live = normalised_components(components)
+        (a, xa), (b, xb) = live
+        return truth(components, T) + xa * xb * g2.get((a, b), 0.0) * (xa - xb) ** 2
+
+    def rows_for(unmeasured: str | None) -> list[ViscosityRow]:
+        rows = [r for r in generated_rows(unmeasured=unmeasured) if len(r.components) == 1]
+        for a, b in G:
+            for x in np.linspace(0.1, 0.9, 9):
+                for T in TEMPS:
+                    comps = [(a, float(x)), (b, float(1 - x))]
+                    rows.append(ViscosityRow(tuple(comps), T, with_g2(comps, T)))
+        return rows
+
+    system = fit_gn_system(rows_for(None), descriptors(), WATER_INCHIKEY)
+    for (a, b), value in g2.items():
+        # the ridge prior (sd 0.3) shrinks a term that 36 points barely see at x = 0.5 by ~15 %
+        fitted = system.pair_extra[(min(a, b), max(a, b))][1]
+        assert 0.75 * abs(value) < abs(fitted) <= abs(value) and np.sign(fitted) == np.sign(value)
+    # D never measured pure: its endpoint is extrapolated from curves that bend, and G2 is what
+    # lets the fit bend them instead of moving the endpoint
+    rows = rows_for(D)
+    system = fit_gn_system(rows, descriptors(), WATER_INCHIKEY)
+    without = fit_gn_system(rows, descriptors(), WATER_INCHIKEY, priors=GNPriors(sd_G2=0.0))
+    assert system.pure[D].source == SOURCE_BINARIES
+    error, error_without = abs(system.pure[D].L298 - PURE[D][0]), abs(without.pure[D].L298 - PURE[D][0])
+    assert error < 0.02 and error < 0.5 * error_without
+
+
+def test_optional_curvature_and_pair_temperature_terms_are_recovered() -> None:
+    """With the priors switched on, a curved pure liquid and a temperature-dependent G0 come back."""
+    temps = np.linspace(273.15, 353.15, 9)
+    curvature, g0t = 2.0e6, 800.0  # K², K (glycerol-like curvature, aqueous-like G0 slope)
+
+    def pure_c(key: str, T: float) -> float:
+        u = 1 / T - 1 / T_REF
+        return pure_log(key, T) + (curvature * u * u if key == B else 0.0)
+
+    rows = [ViscosityRow(((k, 1.0),), float(T), pure_c(k, T)) for k in (A, B) for T in temps]
+    for x in np.linspace(0.1, 0.9, 9):
+        for T in temps:
+            u = 1 / T - 1 / T_REF
+            xa, xb = float(x), float(1 - x)
+            y = xa * pure_c(A, T) + xb * pure_c(B, T) + xa * xb * (0.3 + g0t * u)
+            rows.append(ViscosityRow(((A, xa), (B, xb)), float(T), y))
+    system = fit_gn_system(rows, descriptors(), WATER_INCHIKEY, priors=GNPriors(sd_C=5e6, sd_G0T=2000.0))
+    assert system.pure[B].C == pytest.approx(curvature, rel=0.05)
+    assert abs(system.pure[A].C) < 0.02 * curvature
+    key = (min(A, B), max(A, B))
+    assert system.pair_extra[key][0] == pytest.approx(g0t, rel=0.05)  # symmetric in a and b
+    assert system.pairs[key][0] == pytest.approx(0.3, abs=0.01)
+    default = fit_gn_system(rows, descriptors(), WATER_INCHIKEY)  # off by default: Andrade lines
+    assert default.pure[B].C == 0.0 and default.pair_extra[key][0] == 0.0
+
+
+def test_neighbour_curve_transfers_the_nearest_partners_whole_curve() -> None:
+    """Anchor A with an unseen liquid that looks like B gets the fitted (A, B) curve, seen from A's side."""
+    system = fit_gn_system(generated_rows(), descriptors(), WATER_INCHIKEY)
+    E = "EEEEEEEEEEEEEE-EEEEEEEEEE-N"
+    system.descriptors[E] = descriptors()[B] + 1e-3
+    key = (min(A, B), max(A, B))
+    g0, g1, _n = system.pairs[key]
+    g2 = system.pair_extra[key][1]
+    for x_a in (0.2, 0.5, 0.7):
+        x_first = x_a if key[0] == A else 1 - x_a  # G1 multiplies (x_first − x_second) in key order
+        d = 2 * x_first - 1
+        expected = x_a * (1 - x_a) * (g0 + g1 * d + g2 * d * d)
+        assert system.neighbour_curve(A, E, x_a, k=1) == pytest.approx(expected, abs=1e-9)
+    # the generated (A, B) curve is asymmetric (G1 = 0.10): the transferred curve is too
+    assert system.neighbour_curve(A, E, 0.2, k=1) != pytest.approx(
+        system.neighbour_curve(A, E, 0.8, k=1), abs=1e-3
+    )
+    # a pair's own fit is never its neighbour
+    assert system.neighbour_curve(A, B, 0.5, k=1) != pytest.approx(0.25 * g0, abs=1e-6)
