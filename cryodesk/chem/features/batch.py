@@ -183,9 +183,10 @@ def _run_chunk(
     step = len(items) if is_fingerprint else _DESCRIPTOR_BATCH
     # Descriptor code logs warnings per molecule ("not removing hydrogen atom without neighbors");
     # in a batch they are noise, and real errors come back as exceptions or parse reasons.
-    # numpy's BLAS is held to one thread: the descriptors' matrices are tiny, and OpenBLAS's
-    # thread hand-off made the full RDKit list 2-2.4x slower on one core (tests/bench/bench_features.py
-    # measures both); parallelism comes from the worker processes instead.
+    # numpy's BLAS is held to one thread: the descriptors' matrices are tiny, and OpenBLAS's own
+    # threads compete with the other pool worker (the full RDKit list ran 2-2.4x slower when the other
+    # core was busy, 1.1x on an idle machine; tests/bench/bench_features.py). Parallelism comes from
+    # the worker processes instead.
     with quiet_rdkit(), _blas_controller().limit(limits=1, user_api="blas"):
         for start in range(0, len(items), max(1, step)):
             _run_batch(compute, is_fingerprint, num_threads, items, start, start + step, block, failures)

@@ -140,8 +140,9 @@ def test_bad_rows_give_rdkit_reasons_without_stderr_noise(capfd: pytest.CaptureF
 def test_featurising_holds_blas_to_one_thread_and_gives_the_callers_threads_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Descriptor code sees one BLAS thread (tiny matrices; OpenBLAS's hand-off made the full RDKit
-    list 2x slower); the caller's setting (a model's fit) is back after the call and between chunks."""
+    """Descriptor code sees one BLAS thread (tiny matrices; OpenBLAS's own threads made the full RDKit
+    list up to 2.4x slower beside a busy core); the caller's setting (a model's fit) is back after the
+    call and between chunks."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
     from cryodesk.chem.features import sets
