@@ -11,7 +11,12 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from cryodesk.store._sql import IN_CHUNK, chunked, placeholders
 from cryodesk.store.database import Database
+
+# A selection up to this many compounds is read by id (a few indexed queries); a larger one reads the
+# whole set once and filters it, which is cheaper than tens of IN queries.
+SELECTION_BY_ID_MAX = 20_000
 
 
 class FeatureCacheRepository:
@@ -37,18 +42,21 @@ class FeatureCacheRepository:
         foreign row) are skipped, so they are recomputed rather than misread.
         """
         row_bytes = np.dtype(dtype).itemsize * width
-        # The length filter, the id column and the bytes are all handled in C (SQLite, zip, numpy):
-        # a warm read of 100,000 rows does no Python work per row.
-        rows = self._db.connection().execute(
-            "SELECT compound_id, data FROM feature_cache WHERE feature_set = ? AND version = ? AND length(data) = ?"
-            " ORDER BY compound_id",
+        where = "feature_set = ? AND version = ? AND length(data) = ?"
+        conn = self._db.connection()
+        if compound_ids is not None and len(compound_ids) <= SELECTION_BY_ID_MAX:
+            wanted = sorted({int(c) for c in compound_ids})
+            rows = []
+            for batch in chunked(wanted, IN_CHUNK):
+                sql = (f"SELECT compound_id, data FROM feature_cache WHERE {where}"  # noqa: S608 (placeholders only)
+                       f" AND compound_id IN ({placeholders(len(batch))}) ORDER BY compound_id")
+                rows.extend(conn.execute(sql, (feature_set, version, row_bytes, *batch)).fetchall())
+            return _as_matrix(rows, dtype, width)
+        rows = conn.execute(
+            f"SELECT compound_id, data FROM feature_cache WHERE {where} ORDER BY compound_id",  # noqa: S608
             (feature_set, version, row_bytes),
         ).fetchall()
-        if not rows:
-            return np.zeros(0, np.int64), np.zeros((0, width), dtype)
-        id_column, blobs = zip(*rows, strict=True)
-        ids = np.array(id_column, np.int64)
-        matrix = np.frombuffer(b"".join(blobs), dtype=dtype).reshape(len(rows), width)
+        ids, matrix = _as_matrix(rows, dtype, width)
         if compound_ids is not None:
             keep = np.isin(ids, np.asarray(compound_ids, np.int64))
             ids, matrix = ids[keep], matrix[keep]
@@ -63,3 +71,13 @@ class FeatureCacheRepository:
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM feature_cache WHERE feature_set = ? AND version != ?", (feature_set, version))
             return conn.changes()
+
+
+def _as_matrix(rows: list[tuple[int, bytes]], dtype: str, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, matrix) from rows in id order. The ids and bytes are joined in C (zip, numpy,
+    ``bytes.join``): a warm read of 100,000 rows does no Python work per row."""
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, width), dtype)
+    id_column, blobs = zip(*rows, strict=True)
+    ids = np.array(id_column, np.int64)
+    return ids, np.frombuffer(b"".join(blobs), dtype=dtype).reshape(len(rows), width)

@@ -262,4 +262,15 @@ def test_feature_cache_reads_one_matrix_in_id_order_and_skips_rows_of_the_wrong_
     np.testing.assert_array_equal(matrix, np.stack(list(rows.values())))
     only, part = project.features.read("toy", "1", "float32", 2, [int(ids[2])])
     assert only.tolist() == [int(ids[2])] and part.tolist() == [[3.5, -1.0]]
+    # a large selection reads the whole set once and filters it: same answer
+    import cryodesk.store.features as feature_store
+
+    by_id = project.features.read("toy", "1", "float32", 2, [int(ids[2]), int(ids[1]), int(ids[0])])
+    saved, feature_store.SELECTION_BY_ID_MAX = feature_store.SELECTION_BY_ID_MAX, 0
+    try:
+        filtered = project.features.read("toy", "1", "float32", 2, [int(ids[2]), int(ids[1]), int(ids[0])])
+    finally:
+        feature_store.SELECTION_BY_ID_MAX = saved
+    assert by_id[0].tolist() == filtered[0].tolist() == [int(ids[0]), int(ids[2])]
+    np.testing.assert_array_equal(by_id[1], filtered[1])
     assert project.features.read("toy", "2", "float32", 2)[0].size == 0  # another version: nothing
