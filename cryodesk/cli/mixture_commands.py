@@ -66,6 +66,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="CSV",
         help="parsed formulation table (viability_percent, source_doi, <ingredient>_M / _pct)",
     )
+    dose = actions.add_parser(
+        "dose-response",
+        help="fit Hill curves to every viability-versus-concentration series of a formulation table and store them",
+    )
+    dose.add_argument("formulations", metavar="CSV", help="parsed formulation table (as for 'train')")
+    dose.add_argument("--r0", type=float, help="fix the viability without the ingredient (frees one point)")
+    dose.add_argument("--r-inf", type=float, help="fix the viability at saturating concentration")
+    dose.add_argument("--min-points", type=int, default=4, help="concentrations a series needs (default 4)")
 
 
 def handler_for(args: argparse.Namespace) -> Handler | None:
@@ -77,6 +85,7 @@ def handler_for(args: argparse.Namespace) -> Handler | None:
         "predict": cmd_predict,
         "tg-curve": cmd_tg_curve,
         "train": cmd_train,
+        "dose-response": cmd_dose_response,
     }[args.mixture_action]
 
 
@@ -236,4 +245,36 @@ def cmd_train(wb: Workbench, args: argparse.Namespace) -> int:
             print(
                 f"{name} v{info['version']}: trained on {info['rows']} rows ({info['rejected']} rejected); promoted"
             )
+    return exit_codes.OK
+
+
+def cmd_dose_response(wb: Workbench, args: argparse.Namespace) -> int:
+    from cryodesk.engine.mixtures import fit_concentration_responses
+
+    if not Path(args.formulations).is_file():
+        raise InputError(f"no such file: {args.formulations}")
+    if args.min_points < 2:
+        raise InputError("--min-points: a curve needs at least 2 concentrations")
+    run = fit_concentration_responses(
+        wb, Path(args.formulations), r0=args.r0, r_inf=args.r_inf, min_points=args.min_points
+    )
+    for problem in run.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    if _json(args, {"entries": run.entries, "problems": run.problems}):
+        return exit_codes.OK
+    print(
+        f"{len(run.entries)} series with >= {args.min_points} concentrations; {run.fitted} fitted and stored"
+    )
+    for e in run.entries:
+        head = f"{e['ingredient']} ({len(e['points'])} points, doi {e['doi']})"
+        if "error" in e:
+            print(f"  {head}: not fitted: {e['error']}")
+            continue
+        f = e["fit"]
+        lo, hi = f["ci"]["ec50"]
+        note = "" if f["identifiable"] else "  [not identifiable: the data do not pin every parameter down]"
+        print(
+            f"  {head}: EC50 {f['ec50']:.4g} {f['concentration_unit']} (95 % CI {lo:.3g}-{hi:.3g}),"
+            f" hill {f['hill']:.3g}, r0 {f['r0']:.3g}, r_inf {f['r_inf']:.3g}, R² {f['r_squared']:.3f}{note}"
+        )
     return exit_codes.OK

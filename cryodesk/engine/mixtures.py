@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cryodesk.domain import ComponentRole, InputError, Mixture, MixtureComponent, ProjectError
+from cryodesk.domain import ComponentRole, InputError, Mixture, MixtureComponent, ProjectError, utc_now_iso
 
 if TYPE_CHECKING:
     from cryodesk.engine.service import Workbench
@@ -646,3 +647,74 @@ def tg_curve_csv(curve: TgCurve) -> str:
     buffer = io.StringIO()
     curve.to_csv(buffer)
     return buffer.getvalue()
+
+
+# ------------------------------------------------------------------------------ concentration-response
+#: Project meta key of the stored concentration-response fits (one JSON object, series key -> entry).
+CONCENTRATION_RESPONSES_KEY = "concentration_responses"
+
+
+@dataclass(frozen=True, slots=True)
+class ConcentrationResponseRun:
+    """Fits of every concentration series in a formulation table, as stored, plus the table's problems."""
+
+    entries: list[dict[str, Any]]
+    problems: list[str]
+
+    @property
+    def fitted(self) -> int:
+        return sum("fit" in e for e in self.entries)
+
+
+def fit_concentration_responses(
+    wb: Workbench,
+    formulations_csv: Path,
+    *,
+    r0: float | None = None,
+    r_inf: float | None = None,
+    min_points: int = 4,
+) -> ConcentrationResponseRun:
+    """Fit a log-logistic (Hill) curve to every viability-versus-concentration series of the table and store
+    each fit in the project with its provenance (file, DOI, constant background, units, when, how).
+
+    A series too short for the free parameters is stored with the reason instead of a fit; fixing ``r0``
+    (viability without the ingredient) or ``r_inf`` frees a point. Earlier fits of other series are kept.
+    """
+    from cryodesk.mixtures.dose_response import FitError, concentration_series, fit_hill
+    from cryodesk.mixtures.viability import parse_formulations
+
+    if wb.project.read_only:
+        raise ProjectError("the project is open read-only")
+    formulations, problems = parse_formulations(read_csv_records(formulations_csv))
+    fitted_at = utc_now_iso()
+    entries = []
+    for series in concentration_series(formulations, min_points):
+        entry: dict[str, Any] = {
+            "key": series.key,
+            "doi": series.doi,
+            "ingredient": series.ingredient,
+            "background": list(series.background),
+            "points": [
+                list(p) for p in zip(series.concentrations, series.responses, series.replicates, strict=True)
+            ],
+            "source_file": formulations_csv.name,
+            "fitted_at": fitted_at,
+        }
+        try:
+            fit = fit_hill(series.concentrations, series.responses, r0=r0, r_inf=r_inf,
+                           concentration_unit=series.unit, response_unit="% viability",
+                           source=f"{formulations_csv.name}, doi {series.doi}")  # fmt: skip
+            entry["fit"] = {**fit.to_dict(), "identifiable": fit.identifiable}
+        except FitError as exc:
+            entry["error"] = str(exc)
+        entries.append(entry)
+    stored = stored_concentration_responses(wb.project)
+    stored.update({e["key"]: e for e in entries})
+    wb.project.meta.set(CONCENTRATION_RESPONSES_KEY, json.dumps(stored))
+    return ConcentrationResponseRun(entries, problems)
+
+
+def stored_concentration_responses(project: Any) -> dict[str, dict[str, Any]]:
+    """The stored fits, series key -> entry (empty when none were made)."""
+    text = project.meta.get(CONCENTRATION_RESPONSES_KEY)
+    return json.loads(text) if text else {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 
@@ -241,3 +242,74 @@ def _summarise(
         reduced_chi2=chi2,
         fixed=dict(fixed),
     )
+
+
+class _Formulation(Protocol):
+    """What :func:`concentration_series` reads of a parsed formulation (``mixtures.viability.Formulation``)."""
+
+    viability: float
+    amounts: tuple[tuple[str, float, str], ...]
+    dois: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConcentrationSeries:
+    """One paper's viability at several concentrations of one ingredient, everything else held constant.
+
+    Attributes:
+        doi: the single source paper (rows that cite several papers are left out of series).
+        ingredient: the varied ingredient (formulation column stem, e.g. ``"sucrose"``).
+        unit: ``"mol/L"`` or ``"%"`` (the percentage kind as the source table gives it).
+        background: the constant ingredients, ``"stem=amount"``.
+        concentrations, responses: ascending concentrations and the mean viability (%) at each.
+        replicates: rows averaged into each point.
+    """
+
+    doi: str
+    ingredient: str
+    unit: str
+    background: tuple[str, ...]
+    concentrations: tuple[float, ...]
+    responses: tuple[float, ...]
+    replicates: tuple[int, ...]
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the series (where its fit is stored)."""
+        return f"{self.doi}|{self.ingredient}|{self.unit}|{';'.join(self.background)}"
+
+
+def concentration_series(
+    formulations: Sequence[_Formulation], min_points: int = 4
+) -> list[ConcentrationSeries]:
+    """Series of at least ``min_points`` distinct concentrations of one ingredient within one paper.
+
+    A row belongs to the series of each of its ingredients whose other ingredients (amount and unit)
+    are the same; repeated concentrations are averaged. Rows citing several papers are skipped, since
+    their conditions need not match.
+    """
+    grouped: dict[tuple[str, str, str, tuple], dict[float, list[float]]] = {}
+    for f in formulations:
+        if len(f.dois) != 1:
+            continue
+        amounts = {(stem, unit): amount for stem, amount, unit in f.amounts}
+        for (stem, unit), amount in amounts.items():
+            rest = tuple(sorted((k, v) for k, v in amounts.items() if k != (stem, unit)))
+            grouped.setdefault((f.dois[0], stem, unit, rest), {}).setdefault(amount, []).append(f.viability)
+    out = []
+    for (doi, stem, unit, rest), points in grouped.items():
+        if len(points) < min_points:
+            continue
+        ordered = sorted(points.items())
+        out.append(
+            ConcentrationSeries(
+                doi=doi,
+                ingredient=stem,
+                unit="mol/L" if unit == "M" else "%",
+                background=tuple(f"{k[0]}={v:g}" for k, v in rest),
+                concentrations=tuple(c for c, _ in ordered),
+                responses=tuple(float(np.mean(v)) for _, v in ordered),
+                replicates=tuple(len(v) for _, v in ordered),
+            )
+        )
+    return sorted(out, key=lambda s: s.key)

@@ -564,35 +564,9 @@ def _viability_repeated(
 
 
 # ------------------------------------------------------------------------------------------- graph sanity
-def _concentration_series(forms: list) -> list[dict[str, object]]:
-    """Series from one DOI where one ingredient varies and every other ingredient is constant."""
-    series: dict[tuple, dict[float, list[float]]] = {}
-    for f in forms:
-        if len(f.dois) != 1:  # a series is one paper's: multi-paper averages and undated rows are left out
-            continue
-        g = f.dois[0]
-        amounts = {(s, u): a for s, a, u in f.amounts}
-        for (stem, unit), amount in amounts.items():
-            rest = tuple(sorted((k, v) for k, v in amounts.items() if k != (stem, unit)))
-            series.setdefault((g, stem, unit, rest), {}).setdefault(amount, []).append(f.viability)
-    out = []
-    for (g, stem, unit, rest), points in series.items():
-        if len(points) >= 4:
-            out.append(
-                {
-                    "doi": g,
-                    "ingredient": stem,
-                    "unit": "mol/L" if unit == "M" else "%",
-                    "background": [f"{k[0]}={v:g}" for k, v in rest],
-                    "points": sorted((c, float(np.mean(v))) for c, v in points.items()),
-                }
-            )
-    return out
-
-
 def bench_graph() -> dict[str, object]:
     from cryodesk.engine.mixtures import formulation_inputs, read_csv_records
-    from cryodesk.mixtures.dose_response import FitError, fit_hill, log_logistic
+    from cryodesk.mixtures.dose_response import FitError, concentration_series, fit_hill, log_logistic
     from cryodesk.mixtures.interaction_graph import InteractionGraph
     from cryodesk.mixtures.synergy import bliss_excess, bliss_expected_effect, viscosity_excess
     from cryodesk.mixtures.viability import fit_viability_edges
@@ -651,31 +625,22 @@ def bench_graph() -> dict[str, object]:
         )
     ok = [r for r in recov if r is not None]
     # 4. real concentration series (>= 4 concentrations) in the formulation data, and Hill fits on them.
-    series = _concentration_series(forms)
+    series = concentration_series(forms)
     fits = []
     for s in series:
-        c = np.array([p[0] for p in s["points"]])  # type: ignore[index]
-        y = np.array([p[1] for p in s["points"]])  # type: ignore[index]
         try:
-            f = fit_hill(
-                c,
-                y,
-                concentration_unit=str(s["unit"]),
-                response_unit="% viability",
-                source=f"cpa_formulations doi {s['doi']}",
-            )
-            fits.append(
-                {
-                    "ingredient": s["ingredient"],
-                    "n": int(c.size),
-                    "ec50": round(f.ec50, 4),
-                    "hill": round(f.hill, 3),
-                    "identifiable": f.identifiable,
-                    "r_squared": round(f.r_squared, 3),
-                }
-            )
+            f = fit_hill(s.concentrations, s.responses, concentration_unit=s.unit, response_unit="% viability",
+                         source=f"cpa_formulations doi {s.doi}")  # fmt: skip
+            fits.append({"ingredient": s.ingredient, "n": len(s.concentrations), "ec50": round(f.ec50, 4),
+                         "hill": round(f.hill, 3), "identifiable": f.identifiable,
+                         "r_squared": round(f.r_squared, 3)})  # fmt: skip
         except FitError as exc:
-            fits.append({"ingredient": s["ingredient"], "n": int(c.size), "error": str(exc)[:120]})
+            fits.append({"ingredient": s.ingredient, "n": len(s.concentrations), "error": str(exc)[:120]})
+    series_out = [
+        {"doi": s.doi, "ingredient": s.ingredient, "unit": s.unit, "background": list(s.background),
+         "points": [list(p) for p in zip(s.concentrations, s.responses, strict=True)]}
+        for s in series
+    ]  # fmt: skip
     return {
         "edge_counts_by_source": combined.edge_counts_by_source(),
         "edge_counts_by_type": combined.edge_counts_by_type(),
@@ -697,7 +662,7 @@ def bench_graph() -> dict[str, object]:
             },
             "noise": "normal, sd 2 % points; 10 concentrations incl. 0",
         },
-        "real_concentration_series_ge4": {"count": len(series), "series": series, "hill_fits": fits},
+        "real_concentration_series_ge4": {"count": len(series), "series": series_out, "hill_fits": fits},
         "seconds": round(time.perf_counter() - start, 1),
     }
 
