@@ -70,7 +70,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "dose-response",
         help="fit Hill curves to every viability-versus-concentration series of a formulation table and store them",
     )
-    dose.add_argument("formulations", metavar="CSV", help="parsed formulation table (as for 'train')")
+    dose.add_argument(
+        "formulations",
+        metavar="CSV",
+        nargs="?",
+        help="parsed formulation table (as for 'train'); default: the table CryoDesk ships",
+    )
     dose.add_argument("--r0", type=float, help="fix the viability without the ingredient (frees one point)")
     dose.add_argument("--r-inf", type=float, help="fix the viability at saturating concentration")
     dose.add_argument("--min-points", type=int, default=4, help="concentrations a series needs (default 4)")
@@ -249,15 +254,14 @@ def cmd_train(wb: Workbench, args: argparse.Namespace) -> int:
 
 
 def cmd_dose_response(wb: Workbench, args: argparse.Namespace) -> int:
-    from cryodesk.engine.mixtures import fit_concentration_responses
+    from cryodesk.engine.mixtures import fit_concentration_responses, shipped_formulations_csv
 
-    if not Path(args.formulations).is_file():
-        raise InputError(f"no such file: {args.formulations}")
+    table = Path(args.formulations) if args.formulations else shipped_formulations_csv()
+    if not table.is_file():
+        raise InputError(f"no such file: {table}")
     if args.min_points < 2:
         raise InputError("--min-points: a curve needs at least 2 concentrations")
-    run = fit_concentration_responses(
-        wb, Path(args.formulations), r0=args.r0, r_inf=args.r_inf, min_points=args.min_points
-    )
+    run = fit_concentration_responses(wb, table, r0=args.r0, r_inf=args.r_inf, min_points=args.min_points)
     for problem in run.problems:
         print(f"skipped: {problem}", file=sys.stderr)
     if _json(args, {"entries": run.entries, "problems": run.problems}):

@@ -718,3 +718,10 @@ def stored_concentration_responses(project: Any) -> dict[str, dict[str, Any]]:
     """The stored fits, series key -> entry (empty when none were made)."""
     text = project.meta.get(CONCENTRATION_RESPONSES_KEY)
     return json.loads(text) if text else {}
+
+
+def shipped_formulations_csv() -> Path:
+    """The formulation table CryoDesk ships (``resources/data/cpa_formulations``; MIT, values cited per row)."""
+    from cryodesk.engine.seed import load_manifest
+
+    return load_manifest().file("cpa_formulations")

@@ -26,7 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cryodesk.engine.mixtures import fit_concentration_responses, stored_concentration_responses
+from cryodesk.engine.mixtures import (
+    fit_concentration_responses,
+    shipped_formulations_csv,
+    stored_concentration_responses,
+)
 from cryodesk.engine.service import Workbench
 from cryodesk.gui.theme import plot_colours, style_plot
 from cryodesk.gui.worker import TaskSlot
@@ -94,6 +98,11 @@ class ConcentrationResponseView(QWidget):
             " constant, fits a four-parameter log-logistic (Hill) curve to viability and stores it"
         )
         self.fit_button.clicked.connect(self._choose_file)
+        self.shipped_button = QPushButton("Fit the shipped table", self)
+        self.shipped_button.setToolTip(
+            "The literature formulation table CryoDesk ships (ML-for-CryoMN, MIT; each value cites its paper)"
+        )
+        self.shipped_button.clicked.connect(lambda: self.fit_file(shipped_formulations_csv()))
         self.fix_r0 = QCheckBox("Fix r0 (viability without the ingredient) at 0 %", self)
         self.fix_r0.setToolTip(
             "Frees one point, so a four-point series can be fitted (three free parameters)"
@@ -117,6 +126,7 @@ class ConcentrationResponseView(QWidget):
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.fit_button)
+        buttons.addWidget(self.shipped_button)
         buttons.addWidget(self.fix_r0)
         buttons.addStretch(1)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -136,7 +146,7 @@ class ConcentrationResponseView(QWidget):
         self.fit_slot = TaskSlot("concentration-response fitting", parent=self)
         self.fit_slot.finished.connect(self._on_fitted)
         self.fit_slot.failed.connect(lambda e: self.caption.setText(f"Could not fit: {e}"))
-        self.fit_slot.running_changed.connect(lambda running: self.fit_button.setEnabled(not running))
+        self.fit_slot.running_changed.connect(self._set_buttons_enabled)
 
     # -- loading and fitting ----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -164,6 +174,10 @@ class ConcentrationResponseView(QWidget):
         style_plot(self.plot)
         self.show_entry(self.table.currentRow())
 
+    def _set_buttons_enabled(self, running: bool) -> None:
+        self.fit_button.setEnabled(not running)
+        self.shipped_button.setEnabled(not running)
+
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Formulation table", "", "CSV files (*.csv);;All files (*)"
@@ -190,7 +204,7 @@ class ConcentrationResponseView(QWidget):
         if not self.entries:
             self.caption.setText(
                 "No concentration–response fits yet. Fit a formulation table (viability_percent, source_doi,"
-                " <ingredient>_M or _pct columns), e.g. the shipped cpa_formulations table."
+                " <ingredient>_M or _pct columns), or the table CryoDesk ships."
             )
         elif not self.caption.text().startswith(tuple("0123456789")):
             self.caption.setText(

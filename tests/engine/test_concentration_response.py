@@ -89,3 +89,8 @@ def test_cli_dose_response_prints_the_fits_and_refuses_a_missing_file(
     assert data["entries"] and all("fit" in e for e in data["entries"])
     assert cli_main(["-p", project, "mixture", "dose-response", str(tmp_path / "missing.csv")]) != 0
     assert "no such file" in capsys.readouterr().err
+    # without a table: the one CryoDesk ships, the same data as the shared copy
+    assert cli_main(["-p", project, "--json", "mixture", "dose-response", "--r0", "0"]) == 0
+    shipped = json.loads(capsys.readouterr().out)
+    assert [e["key"] for e in shipped["entries"]] == [e["key"] for e in data["entries"]]
+    assert all(e["source_file"] == "parsed_formulations.csv" for e in shipped["entries"])

@@ -279,7 +279,6 @@ def test_concentration_response_page_fits_a_formulation_table_and_draws_the_curv
     qtbot, open_window, seeded_project: Path
 ) -> None:
     from cryodesk.engine.mixtures import stored_concentration_responses
-    from tests.conftest import DATA
 
     window = open_window(Workbench.open(seeded_project))
     view = window.mixtures
@@ -291,7 +290,7 @@ def test_concentration_response_page_fits_a_formulation_table_and_draws_the_curv
 
     page.fix_r0.setChecked(True)  # four-point series need one fixed end
     with qtbot.waitSignal(page.loaded, timeout=TIMEOUT) as loaded:
-        page.fit_file(DATA / "cpa_formulations" / "parsed_formulations.csv")
+        qtbot.mouseClick(page.shipped_button, Qt.MouseButton.LeftButton)
     entries = loaded.args[0]
     assert len(entries) == page.table.rowCount() >= 5
     statuses = [page.table.item(r, page.table.columnCount() - 1).text() for r in range(len(entries))]
@@ -302,7 +301,9 @@ def test_concentration_response_page_fits_a_formulation_table_and_draws_the_curv
     items = page.plot.getPlotItem().listDataItems()
     assert len(items) == 2 and len(items[0].getData()[0]) == len(entries[0]["points"])
     page.table.selectRow(1)
-    assert page.plot.getPlotItem().listDataItems()[0].getData()[1].tolist() == [p[1] for p in entries[1]["points"]]
+    assert page.plot.getPlotItem().listDataItems()[0].getData()[1].tolist() == [
+        p[1] for p in entries[1]["points"]
+    ]
     save_screenshot(window, qtbot, "mixtures_concentration_response.png")
     stored = stored_concentration_responses(window.wb.project)
     assert sorted(stored) == sorted(e["key"] for e in entries)

@@ -17,7 +17,10 @@ RES = REPO / "resources"
 SHARED = Path(os.environ.get("CRYODESK_SHARED", REPO.parent / "shared"))
 DOC = json.loads((RES / "data_sources.json").read_text(encoding="utf-8"))
 SOURCES = {s["key"]: s for s in DOC["sources"]}
-KEYS = ["tox21", "koop_tg", "bradley_mp", "esol", "reference_cpas", "reference_mixtures", "aop_map", "assay_targets"]
+KEYS = [
+    "tox21", "koop_tg", "bradley_mp", "esol", "reference_cpas", "reference_mixtures", "aop_map", "assay_targets",
+    "cpa_formulations",
+]
 TABULAR = ["tox21", "koop_tg", "bradley_mp", "esol"]
 REQUIRED = ["key", "title", "files", "licence", "licence_file", "citation", "url", "notes"]
 TOX21_TASKS = [
@@ -96,7 +99,7 @@ def test_copied_files_match_sha256_stated_in_source_txt() -> None:
 
 @pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="shared/data not present")
 def test_copies_are_verbatim() -> None:
-    for folder in ["tox21", "glass_transition", "melting_point", "esol"]:
+    for folder in ["tox21", "glass_transition", "melting_point", "esol", "cpa_formulations"]:
         for path in (RES / "data" / folder).iterdir():
             original = SHARED / "data" / folder / path.name
             assert original.is_file(), original
