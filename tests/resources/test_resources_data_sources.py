@@ -18,7 +18,14 @@ SHARED = Path(os.environ.get("CRYODESK_SHARED", REPO.parent / "shared"))
 DOC = json.loads((RES / "data_sources.json").read_text(encoding="utf-8"))
 SOURCES = {s["key"]: s for s in DOC["sources"]}
 KEYS = [
-    "tox21", "koop_tg", "bradley_mp", "esol", "reference_cpas", "reference_mixtures", "aop_map", "assay_targets",
+    "tox21",
+    "koop_tg",
+    "bradley_mp",
+    "esol",
+    "reference_cpas",
+    "reference_mixtures",
+    "aop_map",
+    "assay_targets",
     "cpa_formulations",
 ]
 TABULAR = ["tox21", "koop_tg", "bradley_mp", "esol"]
