@@ -117,7 +117,9 @@ class ConcentrationResponseView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self.table.currentCellChanged.connect(lambda row, *_: self.show_entry(row))
+        # a bound method, not a lambda: Qt drops the connection when this view is destroyed, so a table
+        # emptied during destruction cannot call into a deleted plot
+        self.table.currentCellChanged.connect(self._on_current_cell)
         self.plot = pg.PlotWidget(self)
         self.plot.setObjectName("ConcentrationResponsePlot")
         self.plot.setLogMode(x=True, y=False)
@@ -213,6 +215,9 @@ class ConcentrationResponseView(QWidget):
         if self.entries:
             self.table.selectRow(0)
         self.loaded.emit(self.entries)
+
+    def _on_current_cell(self, row: int, _column: int, _previous_row: int, _previous_column: int) -> None:
+        self.show_entry(row)
 
     # -- the curve --------------------------------------------------------------------------------------
     def show_entry(self, row: int) -> None:

@@ -234,7 +234,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.wb = workbench
         self._shut_down = False
-        self._features_warming = False  # the shared feature workers were asked to start
+        self._feature_warmer: threading.Thread | None = None  # starts the shared feature workers
         self._job_kind: str | None = None
         self._job_id: int | None = None  # the engine job a "resume" runs (its Cancel goes through the record)
         self._keep_position = False  # whether the running search is a refresh (keep the scroll position)
@@ -1347,13 +1347,18 @@ class MainWindow(QMainWindow):
         self.molecule_extras.shutdown()
         self._stop_tasks()
         self.wb.close()
+        if self._feature_warmer is not None:
+            self._feature_warmer.join(timeout=30)
         close_feature_pools()
 
     def _warm_features_when_shown(self, visible: bool) -> None:
-        if visible and not self._features_warming and not self._shut_down:
-            self._features_warming = True
-            # Starting processes takes a few ms per worker: off the GUI thread.
-            QThreadPool.globalInstance().start(lambda: warm_feature_pool(wait=False))
+        if visible and self._feature_warmer is None and not self._shut_down:
+            # Starting processes takes a few ms per worker: off the GUI thread, on a plain thread that
+            # shutdown joins (it returns as soon as the workers are asked to start).
+            self._feature_warmer = threading.Thread(
+                target=warm_feature_pool, kwargs={"wait": False}, name="cryodesk-feature-warm", daemon=True
+            )
+            self._feature_warmer.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A running job is cancelled, not waited for: jobs are resumable, so nothing is lost by quitting.
