@@ -184,6 +184,11 @@ def test_add_edit_delete_a_manual_value_and_undo_each(qtbot, open_window, refere
     assert _stored_manual(reference_project) == [added]
     _key(qtbot, window, shift=True)
     assert _stored_manual(reference_project) == [edited]
+    # The panel re-reads the compound after the redo; deleting what it showed before would (rightly)
+    # be refused as stale, so wait until it shows the stored value, as a user would see it.
+    qtbot.waitUntil(
+        lambda: any(s == MANUAL_SOURCE and "17.8" in v for s, v in _panel_rows(window)), timeout=TIMEOUT
+    )
 
     # Delete, then undo brings the deleted value back exactly.
     _focus_panel_row(window, MANUAL_SOURCE)
