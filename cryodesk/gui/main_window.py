@@ -1314,8 +1314,7 @@ class MainWindow(QMainWindow):
         slots = [self.search_slot, self.detail_slot, self.job_slot, self.state_slot, self.scatter.slot,
                  self.clusters.slot, self.scaffolds.slot, self.structure_query.search_slot,
                  self.structure_query.preview_slot, self.row_lists.slot, self.jobs.slot, self.jobs.control_slot,
-                 self.jobs.errors_slot, self.mixtures.names_slot, self.mixtures.report_slot,
-                 self.mixtures.dose_response.load_slot, self.mixtures.dose_response.fit_slot]
+                 self.jobs.errors_slot, self.mixtures.names_slot, self.mixtures.report_slot]
         slots += self.models.slots()
         return slots
 

@@ -48,7 +48,6 @@ from cryodesk.engine.views import (
     mixture_status_kind,
     mixture_statuses,
 )
-from cryodesk.gui.dose_response_view import ConcentrationResponseView
 from cryodesk.gui.mixture_designer import MixtureDesigner, plot_tg_curve
 from cryodesk.gui.theme import style_plot
 from cryodesk.gui.worker import ProgressFn, TaskSlot
@@ -248,8 +247,6 @@ class MixturesView(QWidget):
         self.pages.addTab(recipe, "Recipe")
         self.pages.addTab(self.designer, "Designer")
         self.pages.addTab(self._build_compare_page(), "Compare")
-        self.dose_response = ConcentrationResponseView(workbench, self)
-        self.pages.addTab(self.dose_response, "Concentration–response")
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.pages)
@@ -308,7 +305,6 @@ class MixturesView(QWidget):
         if self.report is not None:
             self._plot(self.report)
         self.designer.apply_theme()
-        self.dose_response.apply_theme()
 
     # -- designer and comparison ------------------------------------------------------------------------
     def current_name(self) -> str | None:
@@ -370,14 +366,12 @@ class MixturesView(QWidget):
     def refresh(self) -> None:
         workbench = self._workbench
         self.names_slot.start(lambda _p, _c: mixture_statuses(workbench()), "mixture names")
-        self.dose_response.refresh()
 
     def reset(self) -> None:
         self.names_slot.discard()
         self.report_slot.discard()
         self.compare_slot.discard()
         self.designer.reset()
-        self.dose_response.reset()
         self.list.clear()
         self.compare_list.clear()
         self.report = None

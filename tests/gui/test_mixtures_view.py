@@ -274,36 +274,3 @@ def test_designer_from_scratch_rejects_bad_input_saves_and_compares(
     assert view.compare_table.columnCount() == 3 and view.compare_table.rowCount() == len(comparison.rows)
     save_screenshot(view, qtbot, "mixture_compare.png")
 
-
-def test_concentration_response_page_fits_a_formulation_table_and_draws_the_curves(
-    qtbot, open_window, seeded_project: Path
-) -> None:
-    from cryodesk.engine.mixtures import stored_concentration_responses
-
-    window = open_window(Workbench.open(seeded_project))
-    view = window.mixtures
-    window.tabs.setCurrentIndex(MIXTURES_TAB)
-    page = view.dose_response
-    view.pages.setCurrentWidget(page)
-    qtbot.waitUntil(lambda: "No concentration–response fits yet" in page.caption.text(), timeout=TIMEOUT)
-    assert page.table.rowCount() == 0
-
-    page.fix_r0.setChecked(True)  # four-point series need one fixed end
-    with qtbot.waitSignal(page.loaded, timeout=TIMEOUT) as loaded:
-        qtbot.mouseClick(page.shipped_button, Qt.MouseButton.LeftButton)
-    entries = loaded.args[0]
-    assert len(entries) == page.table.rowCount() >= 5
-    statuses = [page.table.item(r, page.table.columnCount() - 1).text() for r in range(len(entries))]
-    assert all(s.startswith("fitted (r0 fixed at 0)") for s in statuses)
-    assert "fitted and stored" in page.caption.text()
-    # the selected series: its points and its curve
-    assert page.table.currentRow() == 0
-    items = page.plot.getPlotItem().listDataItems()
-    assert len(items) == 2 and len(items[0].getData()[0]) == len(entries[0]["points"])
-    page.table.selectRow(1)
-    assert page.plot.getPlotItem().listDataItems()[0].getData()[1].tolist() == [
-        p[1] for p in entries[1]["points"]
-    ]
-    save_screenshot(window, qtbot, "mixtures_concentration_response.png")
-    stored = stored_concentration_responses(window.wb.project)
-    assert sorted(stored) == sorted(e["key"] for e in entries)
