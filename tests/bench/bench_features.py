@@ -227,14 +227,6 @@ def pool_start(workers: int) -> dict[str, Any]:
     return out
 
 
-def warm_run(workers: int, fn: Callable[[ProcessPoolExecutor], Any]) -> tuple[float, float, Any]:
-    """(wall, CPU of parent + workers, result) of ``fn`` on a pool started and initialised beforehand."""
-    with make_feature_pool(workers) as pool:
-        if not pool.warm(timeout=120):
-            raise RuntimeError("the feature pool did not start")
-        return pool_cpu(pool, lambda: fn(pool))
-
-
 def pool_cpu(pool: ProcessPoolExecutor, fn: Callable[[], Any]) -> tuple[float, float, Any]:
     """(wall, CPU of parent + the pool's live workers, result) of ``fn``; workers are read from /proc."""
     pids = worker_pids(pool)
