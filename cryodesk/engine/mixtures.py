@@ -265,14 +265,20 @@ def _smiles_of(wb: Workbench, keys: Sequence[str]) -> dict[str, str]:
 def _viscosity(
     wb: Workbench, breakdown: CompositionBreakdown | None, T: float
 ) -> tuple[PredictedValue | None, list[str]]:
-    from cryodesk.mixtures.featurize import component_descriptors
-    from cryodesk.mixtures.viscosity import WATER_INCHIKEY
+    from cryodesk.mixtures.featurize import VISCOSITY_DESCRIPTORS, component_descriptors
+    from cryodesk.mixtures.viscosity import VISCOSITY_FEATURE_VERSION, WATER_INCHIKEY
 
     if breakdown is None or breakdown.partial:
         return None, ["needs the full composition (mole fractions, water included)"]
     model, why = _load_registered(wb, VISCOSITY_MODEL)
     if model is None:
         return None, [why or ""]
+    if getattr(model, "feature_version", "") != VISCOSITY_FEATURE_VERSION:
+        return None, [
+            f"the promoted {VISCOSITY_MODEL} model was trained with older features (version "
+            f"{getattr(model, 'feature_version', '') or '3 or earlier'}, this CryoDesk uses "
+            f"{VISCOSITY_FEATURE_VERSION}): retrain it with `cryodesk mixture train`"
+        ]
     notes, components = [], []
     for row in breakdown.rows:
         key = WATER_INCHIKEY if row is breakdown.water else row.inchikey
@@ -284,7 +290,7 @@ def _viscosity(
         components.append((key, float(row.mole_fraction)))
     unseen = [k for k, _x in components if k not in model.featurizer.component_features]
     if unseen:  # descriptors of compounds the training data never held; pure-liquid values stay unknown
-        desc, _bad = component_descriptors(_smiles_of(wb, unseen))
+        desc, _bad = component_descriptors(_smiles_of(wb, unseen), VISCOSITY_DESCRIPTORS)
         for key, vec in desc.items():
             model.featurizer.component_features[key] = np.concatenate([vec, [np.nan, np.nan]])
         notes.append(f"{len(unseen)} component(s) not in the training data: described by structure only")
@@ -463,7 +469,7 @@ def viscosity_rows(
 ) -> tuple[list[Any], dict[str, np.ndarray], list[str]]:
     """Viscosity rows keyed by InChIKey, component descriptors, and problems (row, field, reason)."""
     from cryodesk.chem.identity import compound_from_text
-    from cryodesk.mixtures.featurize import component_descriptors
+    from cryodesk.mixtures.featurize import VISCOSITY_DESCRIPTORS, component_descriptors
     from cryodesk.mixtures.viscosity import viscosity_rows_from_records
 
     smiles = sorted({r.get(f"SMILES_{j}") or "" for r in records for j in (0, 1)} - {""})
@@ -476,7 +482,7 @@ def viscosity_rows(
         key_of[s] = ident.compound.inchikey
         smiles_of_key.setdefault(ident.compound.inchikey, ident.compound.smiles)
     rows, row_problems = viscosity_rows_from_records(records, key_of)
-    descriptors, _bad = component_descriptors(smiles_of_key)
+    descriptors, _bad = component_descriptors(smiles_of_key, VISCOSITY_DESCRIPTORS)
     return rows, descriptors, problems + row_problems
 
 

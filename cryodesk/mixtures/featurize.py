@@ -27,6 +27,7 @@ from cryodesk.mixtures.interaction_graph import InteractionGraph, InteractionTyp
 
 __all__ = [
     "COMPONENT_DESCRIPTORS",
+    "VISCOSITY_DESCRIPTORS",
     "MixtureFeaturizer",
     "MixtureRow",
     "component_descriptors",
@@ -43,19 +44,43 @@ COMPONENT_DESCRIPTORS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def component_descriptors(smiles_by_key: Mapping[str, str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """:data:`COMPONENT_DESCRIPTORS` of each compound, plus why a compound has none.
+#: Component descriptors of the viscosity model: the compact set plus shape/size terms and the ``cryo``
+#: set's functional-group counts. Viscosity, and above all the excess of aqueous mixtures, depends on
+#: which groups bond (hydroxyls and vicinal diols, amines, ethers, esters, acids), not only on how many
+#: donors and acceptors there are: with only the compact set, glycols and ethers were over-predicted and
+#: amines under-predicted in water. On the development split (grouped 5-fold, seed 7) the extension
+#: lowered the overall MAE from 0.0414 to 0.0385 and the water-binary MAE from 0.093 to 0.074.
+VISCOSITY_DESCRIPTORS: tuple[str, ...] = (
+    *COMPONENT_DESCRIPTORS,
+    "CrippenMR", "chi1v", "kappa1", "kappa3", "Phi", "hallKierAlpha", "NumAliphaticRings",
+    "n_hydroxyl", "n_vicinal_diol", "n_carboxylic_acid", "n_amide", "n_sulfoxide", "n_ether", "n_ester",
+    "n_carbonyl", "n_amine", "hbd_fraction", "oh_per_carbon", "polar_atoms_per_carbon", "hydration_sites",
+    "hydration_sites_per_heavy_atom", "n_carbon", "n_polar_h",
+)  # fmt: skip
+
+
+def component_descriptors(
+    smiles_by_key: Mapping[str, str], names: Sequence[str] = COMPONENT_DESCRIPTORS
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Descriptors ``names`` (default :data:`COMPONENT_DESCRIPTORS`) of each compound, plus why a compound has none.
 
     Args:
         smiles_by_key: compound key -> SMILES.
+        names: columns of the ``default`` descriptor set or of the ``cryo`` set, in the order wanted.
 
     Returns:
         ``(features, problems)``: key -> float vector, and key -> reason for keys that failed to parse.
+
+    Raises:
+        KeyError: a name in neither set.
     """
+    from cryodesk.chem.features.cryo import CRYO_COLUMNS, compute_cryo
     from cryodesk.chem.features.descriptors import DEFAULT_COLUMNS, compute_default
     from cryodesk.chem.parse import parse_smiles
 
-    columns = [DEFAULT_COLUMNS.index(name) for name in COMPONENT_DESCRIPTORS]
+    unknown = [n for n in names if n not in DEFAULT_COLUMNS and n not in CRYO_COLUMNS]
+    if unknown:
+        raise KeyError(f"unknown component descriptor(s): {', '.join(unknown)}")
     keys, mols, problems = [], [], {}
     for key, smiles in smiles_by_key.items():
         parsed = parse_smiles(smiles)
@@ -66,11 +91,23 @@ def component_descriptors(smiles_by_key: Mapping[str, str]) -> tuple[dict[str, n
         mols.append(parsed.mol)
     if not mols:
         return {}, problems
-    values, errors = compute_default(mols)
-    for i, reason in errors:
-        problems[keys[i]] = reason
-    bad = {i for i, _ in errors}
-    return {k: values[i, columns].astype(np.float64) for i, k in enumerate(keys) if i not in bad}, problems
+    blocks: list[tuple[tuple[str, ...], np.ndarray]] = []
+    bad: set[int] = set()
+    for columns, compute in ((DEFAULT_COLUMNS, compute_default), (CRYO_COLUMNS, compute_cryo)):
+        if any(n in columns for n in names):
+            values, errors = compute(mols)
+            for i, reason in errors:
+                problems[keys[i]] = reason
+                bad.add(i)
+            blocks.append((columns, values))
+    # a name in both sets comes from the first (``default``), so the compact set never changes
+    source = {}
+    for b, (columns, _values) in enumerate(blocks):
+        for n in names:
+            if n in columns and n not in source:
+                source[n] = (b, columns.index(n))
+    matrix = np.column_stack([blocks[b][1][:, j] for b, j in (source[n] for n in names)])
+    return {k: matrix[i].astype(np.float64) for i, k in enumerate(keys) if i not in bad}, problems
 
 
 def node_means(

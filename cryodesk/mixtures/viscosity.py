@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cryodesk.mixtures.featurize import COMPONENT_DESCRIPTORS, MixtureFeaturizer, MixtureRow
+from cryodesk.mixtures.featurize import VISCOSITY_DESCRIPTORS, MixtureFeaturizer, MixtureRow
 from cryodesk.mixtures.interaction_graph import EdgeSource, InteractionEdge, InteractionGraph, InteractionType
 from cryodesk.mixtures.viscosity_gn import (
     GN_FEATURE_NAMES,
@@ -40,6 +40,7 @@ from cryodesk.mixtures.viscosity_gn import (
 )
 
 __all__ = [
+    "VISCOSITY_FEATURE_VERSION",
     "WATER_INCHIKEY",
     "AndradeFit",
     "ViscosityModel",
@@ -53,6 +54,9 @@ __all__ = [
 ]
 
 WATER_INCHIKEY = "XLYOFNOQVPJJNP-UHFFFAOYSA-N"
+#: Version of the viscosity features; a model trained with another version cannot read today's
+#: columns and must be retrained (4: component descriptors are VISCOSITY_DESCRIPTORS).
+VISCOSITY_FEATURE_VERSION = "4"
 # Vogel equation for liquid water, η/mPa·s = A·exp(B/(T − C)); Viswanath & Natarajan, Data Book on the
 # Viscosity of Liquids (1989). 0.891 mPa·s at 298.15 K (measured 0.890).
 WATER_VOGEL = (0.02939, 507.88, 149.3)
@@ -237,11 +241,13 @@ class ViscosityModel:
     system: GNSystem | None = None
     use_graph: bool = True
     water_model: object | None = None  # cryodesk.ml.TrainedModel on aqueous binaries only, or None
+    #: VISCOSITY_FEATURE_VERSION at training; models pickled before the field existed read ""
+    feature_version: str = ""
 
     def _sync_descriptors(self, keys: Sequence[str]) -> None:
         """Descriptors of compounds a caller added to the featuriser's table after training."""
         assert self.system is not None
-        width = len(COMPONENT_DESCRIPTORS)
+        width = len(VISCOSITY_DESCRIPTORS)
         for key in keys:
             if key in self.system.descriptors or key not in self.featurizer.component_features:
                 continue
@@ -332,12 +338,12 @@ def component_table(
     descriptors: Mapping[str, np.ndarray], pure: Mapping[str, AndradeFit]
 ) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
     """Component feature vectors: descriptors plus pure-liquid log10 η at 298.15 K and Andrade slope."""
-    names = (*COMPONENT_DESCRIPTORS, "pure_log10_cp_298", "pure_andrade_B")
+    names = (*VISCOSITY_DESCRIPTORS, "pure_log10_cp_298", "pure_andrade_B")
     keys = set(descriptors) | set(pure)
     table = {}
     for key in keys:
         d = descriptors.get(key)
-        d = np.full(len(COMPONENT_DESCRIPTORS), np.nan) if d is None else np.asarray(d, float)
+        d = np.full(len(VISCOSITY_DESCRIPTORS), np.nan) if d is None else np.asarray(d, float)
         fit = pure.get(key)
         extra = [_pure_at(pure, key, 298.15), fit.B] if fit is not None else [np.nan, np.nan]
         table[key] = np.concatenate([d, extra])
@@ -356,7 +362,7 @@ def viscosity_features(
 
 def gn_feature_names(use_graph: bool = True) -> tuple[str, ...]:
     """Column names of :func:`viscosity_gn_matrix`."""
-    blocks = [f"{block}:{d}" for block in ("mean", "mismatch", "low", "high") for d in COMPONENT_DESCRIPTORS]
+    blocks = [f"{block}:{d}" for block in ("mean", "mismatch", "low", "high") for d in VISCOSITY_DESCRIPTORS]
     return (*GN_FEATURE_NAMES, *blocks)
 
 
@@ -368,7 +374,7 @@ def viscosity_gn_matrix(
     ``use_graph=False`` blanks the columns that carry fitted pair parameters of other pairs (the
     graph's knowledge), for the ablation.
     """
-    width = len(COMPONENT_DESCRIPTORS)
+    width = len(VISCOSITY_DESCRIPTORS)
     X = np.empty((len(items), len(GN_FEATURE_NAMES) + 4 * width))
     ideal = np.empty(len(items))
     for n, (live, T) in enumerate(items):
@@ -421,7 +427,7 @@ def train_viscosity_model(
 
     Args:
         rows: training points (pure liquids and binaries; rows with more components are skipped).
-        descriptors: compound key -> :data:`~cryodesk.mixtures.featurize.COMPONENT_DESCRIPTORS` vector.
+        descriptors: compound key -> :data:`~cryodesk.mixtures.featurize.VISCOSITY_DESCRIPTORS` vector.
         use_graph: give the model the fitted pair parameters of each compound's other partners.
         config: a :class:`cryodesk.ml.TrainConfig` (default: LightGBM, 3 inner folds).
         cross_fit_folds: inner grouped folds for the training features (< 2: fit on all rows).
@@ -442,7 +448,7 @@ def train_viscosity_model(
     keys = np.array(["+".join(r.pair) for r in rows], dtype=object)
     ds = Dataset(X, y, gn_feature_names(use_graph), "regression", keys,
                  task_names=("log10_viscosity_excess_over_ideal",), groups=keys, feature_set="mixture-viscosity-gn",
-                 feature_version="3" + ("+graph" if use_graph else ""), name=name)  # fmt: skip
+                 feature_version=VISCOSITY_FEATURE_VERSION + ("+graph" if use_graph else ""), name=name)  # fmt: skip
     config = config or TrainConfig(members=("lgbm",), n_folds=3, domain="knn", params={"lgbm": DEFAULT_LGBM})
     trained = train_model(ds, config)  # type: ignore[arg-type]
     water_model = _train_water_model(ds, use_graph, config)
@@ -455,7 +461,9 @@ def train_viscosity_model(
     graph = fit_viscosity_edges(rows, fit_pure_viscosities(rows)) if use_graph else None
     table, names = component_table(descriptors, pure)
     featurizer = MixtureFeaturizer(table, names, graph, InteractionType.VISCOSITY_EXCESS)
-    return ViscosityModel(pure, featurizer, trained, dict(descriptors), system, use_graph, water_model)
+    return ViscosityModel(
+        pure, featurizer, trained, dict(descriptors), system, use_graph, water_model, VISCOSITY_FEATURE_VERSION
+    )
 
 
 #: An aqueous specialist is trained only with at least this many aqueous binary rows and pairs.

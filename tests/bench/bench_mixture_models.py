@@ -60,7 +60,7 @@ def _subset_scores(
 # ------------------------------------------------------------------------------------------- viscosity
 def load_viscosity(limit: int | None) -> tuple[list, dict[str, np.ndarray], dict[str, object]]:
     from cryodesk.chem.identity import compound_from_text
-    from cryodesk.mixtures.featurize import component_descriptors
+    from cryodesk.mixtures.featurize import VISCOSITY_DESCRIPTORS, component_descriptors
     from cryodesk.mixtures.viscosity import viscosity_rows_from_records
 
     with open(DATA / "mixture_viscosity" / "binary_viscosity_train.csv", newline="") as fh:
@@ -78,7 +78,7 @@ def load_viscosity(limit: int | None) -> tuple[list, dict[str, np.ndarray], dict
         key_of[s] = ident.compound.inchikey
         smiles_of_key.setdefault(ident.compound.inchikey, ident.compound.smiles)
     rows, problems = viscosity_rows_from_records(records, key_of)
-    descriptors, desc_problems = component_descriptors(smiles_of_key)
+    descriptors, desc_problems = component_descriptors(smiles_of_key, VISCOSITY_DESCRIPTORS)
     info = {
         "records": len(records),
         "rows": len(rows),

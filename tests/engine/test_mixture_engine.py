@@ -147,6 +147,30 @@ def test_predictions_with_trained_models_follow_physics(trained: Path) -> None:
         wb.close()
 
 
+def test_a_viscosity_model_with_older_features_asks_for_retraining(trained: Path, tmp_path: Path) -> None:
+    """A project whose promoted viscosity model predates today's features gets words, not a crash."""
+    import dataclasses
+    import shutil
+
+    from cryodesk.engine.mixtures import _load_registered, _register
+
+    shutil.copy(trained, tmp_path / trained.name)
+    shutil.copytree(trained.parent / f"{trained.name}.models", tmp_path / f"{trained.name}.models")
+    wb = Workbench.open(tmp_path / trained.name)
+    try:
+        model, why = _load_registered(wb, VISCOSITY_MODEL)
+        assert model is not None and why is None and model.feature_version
+        create_mixture(wb, "GLY40", ["glycerol:40:%w/w:penetrating", "water"])
+        assert predict_mixture(wb, "GLY40").viscosity is not None
+        older = dataclasses.replace(model, feature_version="")  # what a model pickled before the field reads
+        _register(wb, VISCOSITY_MODEL, older, older.model, {})
+        pred = predict_mixture(wb, "GLY40")
+        assert pred.viscosity is None and "retrain" in pred.problems["viscosity"][0]
+        assert pred.tg is not None  # the rest of the prediction is unaffected
+    finally:
+        wb.close()
+
+
 def test_tg_curve_rises_with_solute(trained: Path) -> None:
     wb = Workbench.open(trained)
     try:

@@ -7,7 +7,12 @@ import itertools
 import numpy as np
 import pytest
 
-from cryodesk.mixtures.featurize import COMPONENT_DESCRIPTORS, MixtureFeaturizer, component_descriptors
+from cryodesk.mixtures.featurize import (
+    COMPONENT_DESCRIPTORS,
+    VISCOSITY_DESCRIPTORS,
+    MixtureFeaturizer,
+    component_descriptors,
+)
 from cryodesk.mixtures.interaction_graph import EdgeSource, InteractionEdge, InteractionGraph, InteractionType
 
 A, B, C, D = (
@@ -100,3 +105,22 @@ def test_component_descriptors_from_smiles() -> None:
         18.015, abs=0.01
     )
     assert table["gly"][COMPONENT_DESCRIPTORS.index("NumHBD")] == 3
+
+
+def test_viscosity_descriptors_add_functional_groups_and_keep_the_compact_set() -> None:
+    smiles = {"eg": "OCCO", "mea": "NCCO", "dioxane": "C1COCCO1", "bad": "C1CC("}
+    compact, _ = component_descriptors(smiles)
+    table, problems = component_descriptors(smiles, VISCOSITY_DESCRIPTORS)
+    assert set(table) == {"eg", "mea", "dioxane"} and "parse" in problems["bad"]
+    width = len(COMPONENT_DESCRIPTORS)
+    for key in table:  # the compact set leads, unchanged, so both models read the same numbers
+        np.testing.assert_array_equal(table[key][:width], compact[key])
+    col = {name: i for i, name in enumerate(VISCOSITY_DESCRIPTORS)}
+    assert table["eg"][col["n_vicinal_diol"]] >= 1 and table["eg"][col["n_hydroxyl"]] == 2
+    assert table["mea"][col["n_amine"]] == 1 and table["eg"][col["n_amine"]] == 0
+    assert table["dioxane"][col["n_ether"]] == 2 and table["dioxane"][col["n_hydroxyl"]] == 0
+
+
+def test_unknown_descriptor_name_is_refused_by_name() -> None:
+    with pytest.raises(KeyError, match="no_such_descriptor"):
+        component_descriptors({"eg": "OCCO"}, ("amw", "no_such_descriptor"))

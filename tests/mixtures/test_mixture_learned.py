@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from cryodesk.mixtures.featurize import COMPONENT_DESCRIPTORS
+from cryodesk.mixtures.featurize import VISCOSITY_DESCRIPTORS
 from cryodesk.mixtures.viability import (
     META_NAMES,
     RIDGE_ALPHAS,
@@ -103,7 +103,7 @@ def test_learned_model_beats_the_old_plan_on_an_unseen_temperature() -> None:
 
     train = generated_rows(noise=0.005, seed=1, dense=True)
     descriptors = {
-        k: np.arange(len(COMPONENT_DESCRIPTORS), dtype=float) * i for i, k in enumerate((A, B, C), 1)
+        k: np.arange(len(VISCOSITY_DESCRIPTORS), dtype=float) * i for i, k in enumerate((A, B, C), 1)
     }
     model = train_viscosity_model(
         train, descriptors, config=TrainConfig(members=("lgbm",), n_folds=3, domain="none")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cryodesk.mixtures.featurize import COMPONENT_DESCRIPTORS
+from cryodesk.mixtures.featurize import VISCOSITY_DESCRIPTORS
 from cryodesk.mixtures.viscosity import (
     WATER_INCHIKEY,
     ViscosityRow,
@@ -68,7 +68,7 @@ def generated_rows(unmeasured: str | None = None, noise: float = 0.0) -> list[Vi
 
 
 def descriptors() -> dict[str, np.ndarray]:
-    return {k: np.arange(len(COMPONENT_DESCRIPTORS), dtype=float) * (i + 1) for i, k in enumerate(PURE)}
+    return {k: np.arange(len(VISCOSITY_DESCRIPTORS), dtype=float) * (i + 1) for i, k in enumerate(PURE)}
 
 
 def test_joint_fit_recovers_pure_lines_and_pair_parameters() -> None:
@@ -163,7 +163,7 @@ def real_subset(max_groups: int = 160) -> tuple[list[ViscosityRow], dict[str, np
         key_of[s], smiles_of[c.inchikey] = c.inchikey, c.smiles
     rows, problems = viscosity_rows_from_records(picked, key_of)
     assert not problems
-    return rows, component_descriptors(smiles_of)[0]
+    return rows, component_descriptors(smiles_of, VISCOSITY_DESCRIPTORS)[0]
 
 
 @pytest.mark.skipif(not (DATA / "mixture_viscosity").exists(), reason="shared data folder not present")
@@ -194,7 +194,7 @@ def test_aqueous_specialist_predicts_an_unseen_water_pair() -> None:
 
     rng = np.random.default_rng(3)
     keys = [f"{chr(ord('F') + i) * 14}-{chr(ord('F') + i) * 10}-N" for i in range(14)]
-    width = len(COMPONENT_DESCRIPTORS)
+    width = len(VISCOSITY_DESCRIPTORS)
     desc = {k: np.concatenate([[i / 13.0], rng.normal(0, 1, width - 1)]) for i, k in enumerate(keys)}
     pure = {k: (0.2 + 0.05 * i, 700.0) for i, k in enumerate(keys)}
 
