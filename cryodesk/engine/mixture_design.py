@@ -302,7 +302,7 @@ def viscosity_pair_edges(wb: Workbench, keys: Sequence[str], temperature_K: floa
 def _viscosity_model(wb: Workbench) -> Any:
     """The promoted viscosity model, loaded (hash-checked) once per model version and workbench."""
     try:
-        from cryodesk.engine.mixtures import VISCOSITY_MODEL, _load_registered
+        from cryodesk.engine.mixtures import VISCOSITY_MODEL, load_viscosity_model
     except ImportError:
         return None
     row = wb.project.models.promoted(VISCOSITY_MODEL)
@@ -311,7 +311,7 @@ def _viscosity_model(wb: Workbench) -> Any:
     cached = getattr(wb, "_design_viscosity_model", None)
     if cached is not None and cached[0] == (row.id, row.artefact_sha256):
         return cached[1]
-    model, _why = _load_registered(wb, VISCOSITY_MODEL)
+    model, _why = load_viscosity_model(wb)
     wb._design_viscosity_model = ((row.id, row.artefact_sha256), model)  # type: ignore[attr-defined]
     return model
 

@@ -253,6 +253,25 @@ def _load_registered(wb: Workbench, name: str) -> tuple[Any | None, str | None]:
         return None, f"{name} v{row.version}: {exc}"
 
 
+def load_viscosity_model(wb: Workbench) -> tuple[Any | None, str | None]:
+    """The promoted viscosity model, or why there is none usable.
+
+    A model trained with other viscosity features (an older CryoDesk) cannot read today's columns, so
+    it is refused with the way out rather than left to fail on a column count.
+    """
+    from cryodesk.mixtures.viscosity import VISCOSITY_FEATURE_VERSION
+
+    model, why = _load_registered(wb, VISCOSITY_MODEL)
+    found = getattr(model, "feature_version", "")
+    if model is not None and found != VISCOSITY_FEATURE_VERSION:
+        return None, (
+            f"the promoted {VISCOSITY_MODEL} model was trained with older features (version "
+            f"{found or '3 or earlier'}; this CryoDesk uses {VISCOSITY_FEATURE_VERSION}): "
+            "retrain it with `cryodesk mixture train`"
+        )
+    return model, why
+
+
 def _smiles_of(wb: Workbench, keys: Sequence[str]) -> dict[str, str]:
     out = {}
     for key in keys:
@@ -266,19 +285,13 @@ def _viscosity(
     wb: Workbench, breakdown: CompositionBreakdown | None, T: float
 ) -> tuple[PredictedValue | None, list[str]]:
     from cryodesk.mixtures.featurize import VISCOSITY_DESCRIPTORS, component_descriptors
-    from cryodesk.mixtures.viscosity import VISCOSITY_FEATURE_VERSION, WATER_INCHIKEY
+    from cryodesk.mixtures.viscosity import WATER_INCHIKEY
 
     if breakdown is None or breakdown.partial:
         return None, ["needs the full composition (mole fractions, water included)"]
-    model, why = _load_registered(wb, VISCOSITY_MODEL)
+    model, why = load_viscosity_model(wb)
     if model is None:
         return None, [why or ""]
-    if getattr(model, "feature_version", "") != VISCOSITY_FEATURE_VERSION:
-        return None, [
-            f"the promoted {VISCOSITY_MODEL} model was trained with older features (version "
-            f"{getattr(model, 'feature_version', '') or '3 or earlier'}, this CryoDesk uses "
-            f"{VISCOSITY_FEATURE_VERSION}): retrain it with `cryodesk mixture train`"
-        ]
     notes, components = [], []
     for row in breakdown.rows:
         key = WATER_INCHIKEY if row is breakdown.water else row.inchikey

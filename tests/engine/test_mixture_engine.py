@@ -152,13 +152,13 @@ def test_a_viscosity_model_with_older_features_asks_for_retraining(trained: Path
     import dataclasses
     import shutil
 
-    from cryodesk.engine.mixtures import _load_registered, _register
+    from cryodesk.engine.mixtures import _register, load_viscosity_model
 
     shutil.copy(trained, tmp_path / trained.name)
     shutil.copytree(trained.parent / f"{trained.name}.models", tmp_path / f"{trained.name}.models")
     wb = Workbench.open(tmp_path / trained.name)
     try:
-        model, why = _load_registered(wb, VISCOSITY_MODEL)
+        model, why = load_viscosity_model(wb)
         assert model is not None and why is None and model.feature_version
         create_mixture(wb, "GLY40", ["glycerol:40:%w/w:penetrating", "water"])
         assert predict_mixture(wb, "GLY40").viscosity is not None
@@ -167,6 +167,7 @@ def test_a_viscosity_model_with_older_features_asks_for_retraining(trained: Path
         pred = predict_mixture(wb, "GLY40")
         assert pred.viscosity is None and "retrain" in pred.problems["viscosity"][0]
         assert pred.tg is not None  # the rest of the prediction is unaffected
+        assert load_viscosity_model(wb)[0] is None and "retrain" in (load_viscosity_model(wb)[1] or "")
     finally:
         wb.close()
 
