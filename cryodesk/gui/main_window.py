@@ -1315,6 +1315,7 @@ class MainWindow(QMainWindow):
                  self.clusters.slot, self.scaffolds.slot, self.structure_query.search_slot,
                  self.structure_query.preview_slot, self.row_lists.slot, self.jobs.slot, self.jobs.control_slot,
                  self.jobs.errors_slot, self.mixtures.names_slot, self.mixtures.report_slot]
+        slots += self.mixtures.dose_response_slots()  # empty unless its tab was opened
         slots += self.models.slots()
         return slots
 

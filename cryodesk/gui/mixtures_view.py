@@ -48,6 +48,8 @@ from cryodesk.engine.views import (
     mixture_status_kind,
     mixture_statuses,
 )
+from cryodesk.gui.dose_response_view import TAB_TITLE as DOSE_RESPONSE_TITLE
+from cryodesk.gui.dose_response_view import ConcentrationResponseView, LazyConcentrationResponsePage
 from cryodesk.gui.mixture_designer import MixtureDesigner, plot_tg_curve
 from cryodesk.gui.theme import style_plot
 from cryodesk.gui.worker import ProgressFn, TaskSlot
@@ -75,7 +77,7 @@ COMPONENT_HEADERS = (
 )
 BREAKDOWN_HEADERS = ("Component", "g/L", "mol/L", "% w/v", "% w/w", "% v/v", "mol/kg water", "mole fraction")
 PLOT_HEIGHT = 300
-RECIPE_TAB, DESIGNER_TAB, COMPARE_TAB = 0, 1, 2
+RECIPE_TAB, DESIGNER_TAB, COMPARE_TAB, DOSE_RESPONSE_TAB = 0, 1, 2, 3
 
 
 def _table(headers: Sequence[str], parent: QWidget) -> QTableWidget:
@@ -247,6 +249,10 @@ class MixturesView(QWidget):
         self.pages.addTab(recipe, "Recipe")
         self.pages.addTab(self.designer, "Designer")
         self.pages.addTab(self._build_compare_page(), "Compare")
+        # Built (and its fits read) only when the user first opens the tab: see dose_response_view.
+        self.dose_response_page = LazyConcentrationResponsePage(workbench, self)
+        self.pages.addTab(self.dose_response_page, DOSE_RESPONSE_TITLE)
+        self.pages.currentChanged.connect(self._on_page_changed)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.pages)
@@ -305,6 +311,19 @@ class MixturesView(QWidget):
         if self.report is not None:
             self._plot(self.report)
         self.designer.apply_theme()
+        self.dose_response_page.apply_theme()
+
+    @property
+    def dose_response(self) -> ConcentrationResponseView | None:
+        """The concentration–response view, or None while its tab has never been opened."""
+        return self.dose_response_page.view
+
+    def dose_response_slots(self) -> list[TaskSlot]:
+        return self.dose_response_page.slots()
+
+    def _on_page_changed(self, index: int) -> None:
+        if index == DOSE_RESPONSE_TAB:
+            self.dose_response_page.build()
 
     # -- designer and comparison ------------------------------------------------------------------------
     def current_name(self) -> str | None:
@@ -366,12 +385,14 @@ class MixturesView(QWidget):
     def refresh(self) -> None:
         workbench = self._workbench
         self.names_slot.start(lambda _p, _c: mixture_statuses(workbench()), "mixture names")
+        self.dose_response_page.refresh()  # only once its tab has been opened
 
     def reset(self) -> None:
         self.names_slot.discard()
         self.report_slot.discard()
         self.compare_slot.discard()
         self.designer.reset()
+        self.dose_response_page.reset()
         self.list.clear()
         self.compare_list.clear()
         self.report = None
