@@ -1317,7 +1317,10 @@ class MainWindow(QMainWindow):
                  self.jobs.errors_slot, self.mixtures.names_slot, self.mixtures.report_slot]
         slots += self.mixtures.dose_response_slots()  # empty unless its tab was opened
         slots += self.models.slots()
-        return slots
+        # and every other slot in the window (the designer's, the comparison's): a forgotten one would
+        # keep its task's result queued for a view whose project is already closed
+        listed = set(slots)
+        return slots + [slot for slot in self.findChildren(TaskSlot) if slot not in listed]
 
     def _stop_tasks(self) -> None:
         """Cancel every task and wait for the pool, so no worker still uses the project we close."""
