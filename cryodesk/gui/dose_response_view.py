@@ -48,7 +48,7 @@ from cryodesk.engine.mixtures import (
     stored_concentration_responses,
 )
 from cryodesk.engine.service import Workbench
-from cryodesk.gui.theme import plot_colours, style_plot
+from cryodesk.gui.theme import gridded_plot, plot_colours, style_plot
 from cryodesk.gui.worker import ProgressFn, TaskSlot
 from cryodesk.mixtures.dose_response import log_logistic
 
@@ -213,7 +213,6 @@ class ConcentrationResponseView(QWidget):
 
     def __init__(self, workbench: WorkbenchRef, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        import pyqtgraph as pg
 
         self.setObjectName("ConcentrationResponseView")
         self._workbench = workbench
@@ -238,12 +237,7 @@ class ConcentrationResponseView(QWidget):
             "Frees one point, so a four-point series can be fitted (three free parameters)"
         )
         self.table = self._build_table()
-        self.plot = pg.PlotWidget(self)
-        self.plot.setObjectName("ConcentrationResponsePlot")
-        self.plot.setMenuEnabled(False)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setLabel("left", "viability (%)")
-        self.plot.setLabel("bottom", "log10(concentration)")
+        self.plot = gridded_plot(self, "ConcentrationResponsePlot", "log10(concentration)", "viability (%)")
         self.plot.setMinimumHeight(220)
         self.plot_note = QLabel(self)
         self.plot_note.setObjectName("ConcentrationResponsePlotNote")

@@ -54,7 +54,7 @@ from cryodesk.engine.mixture_design import (
 )
 from cryodesk.engine.service import Workbench
 from cryodesk.engine.views import MixtureReport
-from cryodesk.gui.theme import plot_colours, style_plot
+from cryodesk.gui.theme import gridded_plot, plot_colours, style_plot
 from cryodesk.gui.undo import (
     AddComponentCommand,
     DraftHolder,
@@ -225,7 +225,6 @@ class MixtureDesigner(QWidget):
         self, workbench: WorkbenchRef, parent: QWidget | None = None, undo_stack: QUndoStack | None = None
     ) -> None:
         super().__init__(parent)
-        import pyqtgraph as pg
 
         self.setObjectName("MixtureDesigner")
         self._workbench = workbench
@@ -376,12 +375,7 @@ class MixtureDesigner(QWidget):
         left_layout.addWidget(self.notes_label)
         left_layout.addWidget(self.status_label)
 
-        self.plot = pg.PlotWidget(self)
-        self.plot.setObjectName("DesignerTgPlot")
-        self.plot.setMenuEnabled(False)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setLabel("bottom", "total solute mass fraction")
-        self.plot.setLabel("left", "solution Tg (K)")
+        self.plot = gridded_plot(self, "DesignerTgPlot", "total solute mass fraction", "solution Tg (K)")
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.graph_view = InteractionGraphView(self)
         right = QWidget(self)

@@ -51,7 +51,7 @@ from cryodesk.engine.views import (
 from cryodesk.gui.dose_response_view import TAB_TITLE as DOSE_RESPONSE_TITLE
 from cryodesk.gui.dose_response_view import ConcentrationResponseView, LazyConcentrationResponsePage
 from cryodesk.gui.mixture_designer import MixtureDesigner, plot_tg_curve
-from cryodesk.gui.theme import style_plot
+from cryodesk.gui.theme import gridded_plot, style_plot
 from cryodesk.gui.worker import ProgressFn, TaskSlot
 
 WorkbenchRef = Callable[[], Workbench]
@@ -140,7 +140,6 @@ class MixturesView(QWidget):
         self, workbench: WorkbenchRef, parent: QWidget | None = None, undo_stack: QUndoStack | None = None
     ) -> None:
         super().__init__(parent)
-        import pyqtgraph as pg
 
         self.setObjectName("MixturesView")
         self._workbench = workbench
@@ -199,14 +198,9 @@ class MixturesView(QWidget):
         tg_font.setPointSizeF(tg_font.pointSizeF() * 1.15)
         self.tg_label.setFont(tg_font)
         self.tg_notes = _note(page)
-        self.plot = pg.PlotWidget(page)
-        self.plot.setObjectName("TgCurvePlot")
+        self.plot = gridded_plot(page, "TgCurvePlot", "total solute mass fraction", "solution Tg (K)")
         self.plot.setMinimumHeight(PLOT_HEIGHT)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.plot.setMenuEnabled(False)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setLabel("bottom", "total solute mass fraction")
-        self.plot.setLabel("left", "solution Tg (K)")
         self.assumptions_label = _note(page)
 
         page_layout = QVBoxLayout(page)

@@ -103,3 +103,16 @@ def style_plot(plot: Any) -> None:
         ax = plot.getPlotItem().getAxis(axis)
         ax.setPen(pg.mkPen(colours.foreground))
         ax.setTextPen(pg.mkPen(colours.foreground))
+
+
+def gridded_plot(parent: Any, object_name: str, bottom: str, left: str) -> Any:
+    """A pyqtgraph PlotWidget as the mixture views use it: named, no context menu, faint grid, axis labels."""
+    import pyqtgraph as pg
+
+    plot = pg.PlotWidget(parent)
+    plot.setObjectName(object_name)
+    plot.setMenuEnabled(False)
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    plot.setLabel("bottom", bottom)
+    plot.setLabel("left", left)
+    return plot
