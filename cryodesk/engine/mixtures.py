@@ -316,10 +316,17 @@ def _viscosity(
         pred["upper"],
         "log10(cP)",
         f"{VISCOSITY_MODEL}: ideal (Arrhenius) mixing + learned excess, T = {T:g} K",
-        f"{100 * (1 - (pred['alpha'] or 0.1)):.0f} % conformal (random inner folds: optimistic for unseen pairs)",
+        f"{100 * (1 - (pred['alpha'] or 0.1)):.0f} % conformal ({_interval_basis(model)})",
         pred["in_domain"],
         tuple(notes),
     ), []
+
+
+def _interval_basis(model: Any) -> str:
+    """What a viscosity model's conformal interval was calibrated on (models trained before grouped folds)."""
+    if getattr(getattr(model.model, "config", None), "grouped_oof", False):
+        return "calibrated on pairs held out of the inner folds"
+    return "random inner folds: optimistic for unseen pairs"
 
 
 def _viability(

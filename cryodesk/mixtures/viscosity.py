@@ -450,7 +450,10 @@ def train_viscosity_model(
     ds = Dataset(X, y, gn_feature_names(use_graph), "regression", keys,
                  task_names=("log10_viscosity_excess_over_ideal",), groups=keys, feature_set="mixture-viscosity-gn",
                  feature_version=VISCOSITY_FEATURE_VERSION + ("+graph" if use_graph else ""), name=name)  # fmt: skip
-    config = config or TrainConfig(members=("lgbm",), n_folds=3, domain="knn", params={"lgbm": DEFAULT_LGBM})
+    # OOF folds by pair, so the conformal interval is the error on a pair the model has not seen
+    config = config or TrainConfig(
+        members=("lgbm",), n_folds=3, domain="knn", params={"lgbm": DEFAULT_LGBM}, grouped_oof=True
+    )
     trained = train_model(ds, config)  # type: ignore[arg-type]
     water_model = _train_water_model(ds, use_graph, config)
     pure = {

@@ -44,7 +44,7 @@ from cryodesk.ml.explain import Contribution, FeatureImportance, contributions, 
 from cryodesk.ml.metrics import score
 from cryodesk.ml.models import final_step, make_estimator, member_spec
 from cryodesk.ml.selection import BlockSelection, select_blocks
-from cryodesk.ml.splits import Folds, kfold
+from cryodesk.ml.splits import Folds, group_kfold, kfold
 from cryodesk.ml.tuning import TuningResult, tune_member
 from cryodesk.ml.uncertainty import ConformalRegressor, ProbabilityCalibrator, choose_calibration
 
@@ -92,6 +92,9 @@ class TrainConfig:
             fewer than this fraction of the training rows (fingerprint bits set in a handful of
             molecules), after block selection. Unsupervised and fitted on the training rows only, so
             it is a cost saving that cannot leak labels; 0 keeps every column.
+        grouped_oof: make the OOF folds by the dataset's ``groups`` (each group in one fold), so the
+            ensemble weights and above all the conformal intervals describe a new group (an unmeasured
+            mixture pair), not a new row of a group already seen; without groups it changes nothing.
     """
 
     members: tuple[str, ...] = ("rf", "lgbm", "mlp")
@@ -109,6 +112,7 @@ class TrainConfig:
     use_oob: bool = True
     feature_candidates: tuple[tuple[str, ...], ...] = ()
     min_column_fraction: float = 0.0
+    grouped_oof: bool = False
 
     def __post_init__(self) -> None:
         if not self.members:
@@ -452,6 +456,15 @@ def _oof_errors(y: np.ndarray, pred: np.ndarray, task_type: TaskType) -> tuple[n
     return np.abs(pred - y), "abs_error"
 
 
+def _oof_folds(ds: Dataset, config: TrainConfig) -> Folds:
+    """The folds of the OOF predictions: by group when asked and possible, else (stratified) random."""
+    n_groups = 0 if ds.groups is None else len(set(ds.groups.tolist()))
+    if config.grouped_oof and n_groups >= config.n_folds:
+        return group_kfold(ds.groups.tolist(), config.n_folds, seed=config.seed)  # type: ignore[union-attr]
+    y = ds.Y[:, 0]
+    return kfold(len(y), config.n_folds, config.seed, stratify=y if ds.task_type == "classification" else None)
+
+
 def train_model(
     dataset: Dataset,
     config: TrainConfig | None = None,
@@ -495,7 +508,7 @@ def train_model(
         columns = kept if columns is None else columns[kept]
         ds = replace(ds, X=ds.X[:, kept], feature_names=tuple(ds.feature_names[j] for j in kept), blocks=None)
     X, y, task_type = ds.X, ds.Y[:, 0], ds.task_type
-    folds = kfold(len(y), config.n_folds, config.seed, stratify=y if task_type == "classification" else None)
+    folds = _oof_folds(ds, config)
     oofs, fitted, params, tuning = [], [], {}, {}
     for kind in config.members:
         steps.step(f"{ds.task_names[0]}: {kind}")

@@ -131,6 +131,7 @@ def test_predictions_with_trained_models_follow_physics(trained: Path) -> None:
         p_low, p_high = predict_mixture(wb, low.name), predict_mixture(wb, high.name)
         for p in (p_low, p_high):
             assert p.viscosity is not None and p.viscosity.lower <= p.viscosity.value <= p.viscosity.upper
+            assert "pairs held out" in p.viscosity.interval  # calibrated on unseen pairs, and says so
             assert p.viability is not None and 0.0 <= p.viability.value <= 100.0
         # glycerol thickens water (60 % w/w is about 10 cP at 25 °C, 10 % about 1.3 cP)
         assert p_high.viscosity.value > p_low.viscosity.value + 0.4

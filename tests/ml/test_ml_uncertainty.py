@@ -124,3 +124,47 @@ def test_auto_calibration_keeps_calibrated_scores_and_fixes_miscalibrated_ones()
     squashed = true_p**3  # badly under-confident ranking-preserving distortion
     fixed, brier2 = choose_calibration(squashed, y, folds)
     assert fixed is not None and brier2[fixed.method] < brier2["none"]
+
+
+def _grouped_offsets(n_groups: int, rows: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows whose label is their group's random offset; one column names the group, so trees can memorise it."""
+    rng = np.random.default_rng(seed)
+    offsets = rng.normal(0.0, 1.0, n_groups)
+    group = np.repeat(np.arange(n_groups), rows)
+    X = np.column_stack([group.astype(float), rng.normal(size=group.size)])
+    y = offsets[group] + rng.normal(0.0, 0.05, group.size)
+    return X, y, group
+
+
+def test_grouped_oof_intervals_cover_unseen_groups_where_random_folds_do_not() -> None:
+    from dataclasses import replace
+
+    from cryodesk.ml import TrainConfig, train_model
+
+    X, y, group = _grouped_offsets(40, 30, seed=1)
+    ds = Dataset(X, y, ("group_code", "noise"), "regression", group.astype(str), groups=group.astype(str))
+    config = TrainConfig(members=("lgbm",), n_folds=3, domain="none", params={"lgbm": {"n_estimators": 100}})
+    random_model = train_model(ds, config)
+    grouped_model = train_model(ds, replace(config, grouped_oof=True))
+    # new groups: codes between the training ones, offsets drawn afresh
+    X_new, y_new, _ = _grouped_offsets(60, 8, seed=2)
+    X_new[:, 0] += 0.5
+    coverage = {}
+    for name, model in (("random", random_model), ("grouped", grouped_model)):
+        pred = model.predict(X_new)
+        coverage[name] = interval_coverage(y_new, pred.lower, pred.upper)["coverage"]
+    assert coverage["grouped"] >= 0.8  # nominal 0.9
+    assert coverage["random"] < 0.5  # calibrated on rows of groups it had seen
+
+
+def test_grouped_oof_without_groups_is_the_random_split() -> None:
+    from dataclasses import replace
+
+    from cryodesk.ml import TrainConfig, train_model
+
+    X, y, group = _grouped_offsets(30, 6, seed=3)
+    ds = Dataset(X, y, ("group_code", "noise"), "regression", group.astype(str))
+    config = TrainConfig(members=("lgbm",), n_folds=3, domain="none", params={"lgbm": {"n_estimators": 50}})
+    a = train_model(ds, config).predict(X)
+    b = train_model(ds, replace(config, grouped_oof=True)).predict(X)
+    np.testing.assert_array_equal(a.lower, b.lower)
