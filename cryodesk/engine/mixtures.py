@@ -480,8 +480,22 @@ def _density(report: Any, name: str) -> Any:
 
 # -- training -----------------------------------------------------------------------------------------
 def read_csv_records(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        return list(csv.DictReader(fh))
+    """The rows of a CSV table as dicts; a file that cannot be read raises InputError saying why in words."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            return list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise InputError(f"{path.name} does not exist") from None
+    except PermissionError:
+        raise InputError(f"{path.name} may not be read (permission denied)") from None
+    except IsADirectoryError:
+        raise InputError(f"{path.name} is a folder, not a table") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path.name} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start});"
+            " a CSV table is expected"
+        ) from None
 
 
 def viscosity_rows(

@@ -179,21 +179,10 @@ class FitFailure:
 def _fit_table(
     wb: Workbench, path: Path, r0: float | None, _progress: ProgressFn, _cancel: threading.Event
 ) -> ConcentrationResponseRun | FitFailure:
-    # Runs on a pool thread. The failures a user causes (a missing, unreadable or non-text file) come back
-    # as words; anything else goes to the slot's failed signal with its type.
+    # Runs on a pool thread. The failures a user causes (an unreadable table: the engine says why in words)
+    # come back as words; anything else goes to the slot's failed signal with its type.
     try:
         return fit_concentration_responses(wb, path, r0=r0)
-    except FileNotFoundError:
-        return FitFailure(f"{path.name} does not exist")
-    except PermissionError:
-        return FitFailure(f"{path.name} may not be read (permission denied)")
-    except IsADirectoryError:
-        return FitFailure(f"{path.name} is a folder, not a table")
-    except UnicodeDecodeError as exc:
-        return FitFailure(
-            f"{path.name} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start});"
-            f" {TABLE_HINT}"
-        )
     except CryoDeskError as exc:
         return FitFailure(str(exc))
 
